@@ -1,0 +1,30 @@
+"""archstat: analyse convolutional network architectures written as declarative YAML layer stacks.
+
+    >>> import archstat
+    >>> a = archstat.analyze("vgg16")
+    >>> a.totals.params
+    138357544
+
+Nothing heavy is imported here: the engine needs only PyYAML.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+
+def load(name_or_path: str, input: str | tuple | None = None):
+    """Compile a built-in spec name or a spec file into its layer graph (``archstat.graph.Graph``)."""
+    from .catalog import load_graph
+
+    return load_graph(name_or_path, input)
+
+
+def analyze(name_or_path: str, input: str | tuple | None = None, batch: int = 1, dtype: str = "float32"):
+    """Analyse a spec: per-layer results and totals (``archstat.engine.Analysis``)."""
+    from .engine import analyze as _analyze
+
+    return _analyze(load(name_or_path, input), batch=batch, dtype=dtype)
+
+
+__all__ = ["__version__", "analyze", "load"]

@@ -1,0 +1,251 @@
+"""The command line: a thin layer over the engine and the renderers.
+
+Every command catches ``ArchstatError`` at one boundary and prints it as one line on stderr with its exit code
+(0 ok, 1 bad spec or shape error, 2 usage). Heavy imports (pandas for ``compare``) happen inside the command that
+needs them; ``summary`` imports neither torch, fvcore nor pandas.
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from typing import Annotated, Optional
+
+import typer
+
+from .errors import EXIT_USAGE, ArchstatError
+
+app = typer.Typer(
+    name="archstat",
+    help="Analyse CNN architectures written as YAML layer stacks: shapes, parameters, MACs, FLOPs, activation "
+         "memory and receptive fields, without running a tensor.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class Format(str, Enum):
+    table = "table"
+    csv = "csv"
+    json = "json"
+    markdown = "markdown"
+
+
+class DType(str, Enum):
+    float32 = "float32"
+    float16 = "float16"
+    bfloat16 = "bfloat16"
+
+
+SpecArg = Annotated[str, typer.Argument(help="A built-in spec name (archstat list), a YAML file, or - for stdin.")]
+InputOpt = Annotated[Optional[str], typer.Option("--input", "-i", help="Input size: 3x227x227, 227x227 or 227.")]
+BatchOpt = Annotated[int, typer.Option("--batch", "-b", min=1, help="Batch size for MACs, FLOPs and memory.")]
+DTypeOpt = Annotated[DType, typer.Option("--dtype", help="Element type for memory figures.")]
+FormatOpt = Annotated[Optional[Format], typer.Option("--format", "-f",
+                                                     help="Output format (default: table, or from --output's suffix).")]
+OutputOpt = Annotated[Optional[str], typer.Option("--output", "-o", help="Write to this file (atomically).")]
+
+
+def _fail(e: ArchstatError) -> None:
+    sys.stderr.write(f"archstat: error: {e}\n")
+    raise typer.Exit(e.exit_code)
+
+
+def _console():
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    if not console.is_terminal and "COLUMNS" not in __import__("os").environ:
+        console = Console(highlight=False, width=140)  # piped or captured: do not squeeze into 80 columns
+    return console
+
+
+def _emit(text: str, output: str | None, protect: list[str]) -> None:
+    if output:
+        from .output import write_atomic
+
+        write_atomic(output, text, protect)
+    else:
+        sys.stdout.write(text)
+
+
+def _render_table(render) -> str:
+    """Render a rich object to plain text (for --output FILE.txt)."""
+    from rich.console import Console
+
+    c = Console(record=True, width=160, file=open("/dev/null", "w") if sys.platform != "win32" else None)
+    render(c)
+    return c.export_text()
+
+
+@app.command()
+def summary(
+    spec: SpecArg,
+    input: InputOpt = None,
+    batch: BatchOpt = 1,
+    dtype: DTypeOpt = DType.float32,
+    format: FormatOpt = None,
+    output: OutputOpt = None,
+    depth: Annotated[Optional[int], typer.Option("--depth", "-d", min=1,
+                                                 help="Fold layers below this depth of the name path "
+                                                      "(layer1.0.conv1 has depth 3) into one row.")] = None,
+) -> None:
+    """Per-layer table and totals for one architecture."""
+    from .output import format_for
+
+    try:
+        from . import analyze
+
+        a = analyze(spec, input=input, batch=batch, dtype=dtype.value)
+        fmt = format_for(format.value if format else None, output)
+        if fmt == "table":
+            from .render.console import print_summary
+
+            if output:
+                _emit(_render_table(lambda c: print_summary(a, c, depth)), output, [spec])
+            else:
+                print_summary(a, _console(), depth)
+            return
+        from .render import records
+
+        text = {"json": records.to_json, "csv": records.to_csv, "markdown": records.to_markdown}[fmt](a, depth)
+        _emit(text, output, [spec])
+    except ArchstatError as e:
+        _fail(e)
+
+
+@app.command()
+def explain(
+    spec: SpecArg,
+    layer: Annotated[str, typer.Argument(help="Layer name (full path, or a unique last part such as conv1).")],
+    input: InputOpt = None,
+    batch: BatchOpt = 1,
+    dtype: DTypeOpt = DType.float32,
+) -> None:
+    """Derive one layer's numbers with the values substituted, as the lecture notes do."""
+    try:
+        from . import analyze
+        from .errors import UsageError
+        from .render.console import print_explain
+
+        a = analyze(spec, input=input, batch=batch, dtype=dtype.value)
+        names = [r.name for r in a.layers]
+        if layer not in names:
+            found = [n for n in names if n.endswith("." + layer)]
+            if len(found) != 1:
+                import difflib
+
+                close = found or difflib.get_close_matches(layer, names, n=5)
+                hint = f"; candidates: {', '.join(close)}" if close else ""
+                raise UsageError(f"{a.graph.file}: no single layer named '{layer}'{hint}")
+            layer = found[0]
+        print_explain(a, layer, _console())
+    except ArchstatError as e:
+        _fail(e)
+
+
+@app.command("list")
+def list_specs(format: FormatOpt = None, output: OutputOpt = None) -> None:
+    """The built-in specs, with family, year, parameters and GMACs."""
+    from .catalog import builtin_names
+
+    try:
+        from . import analyze
+
+        rows = []
+        for name in builtin_names():
+            a = analyze(name)
+            m = a.graph.meta
+            rows.append({"name": name, "family": m.get("family") or "", "year": m.get("year") or "",
+                         "input": "x".join(map(str, a.input_shape)), "params": a.totals.params,
+                         "gmacs": round(a.totals.macs / 1e9, 3), "title": m.get("title") or ""})
+        _table_or_records("Built-in specs", rows, format, output, numeric={"params", "gmacs"})
+    except ArchstatError as e:
+        _fail(e)
+
+
+def _table_or_records(title: str, rows: list[dict], format, output, numeric=frozenset()) -> None:
+    from .output import format_for
+
+    fmt = format_for(format.value if format else None, output)
+    cols = list(rows[0]) if rows else []
+    if fmt == "table":
+        from .render.console import plain_table
+
+        data = [[f"{v:,}" if isinstance(v, int) and k in numeric else v for k, v in r.items()] for r in rows]
+        table = plain_table(title, cols, data, numeric)
+        if output:
+            _emit(_render_table(lambda c: c.print(table)), output, [])
+        else:
+            _console().print(table)
+        return
+    import csv
+    import io
+    import json
+
+    if fmt == "json":
+        text = json.dumps(rows, indent=2) + "\n"
+    elif fmt == "csv":
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+        text = buf.getvalue()
+    else:
+        text = "| " + " | ".join(cols) + " |\n|" + "|".join("---" for _ in cols) + "|\n"
+        text += "".join("| " + " | ".join(str(r[c]) for c in cols) + " |\n" for r in rows)
+    _emit(text, output, [])
+
+
+@app.command()
+def compare(
+    specs: Annotated[list[str], typer.Argument(help="Two or more spec names or files.")],
+    input: InputOpt = None,
+    batch: BatchOpt = 1,
+    dtype: DTypeOpt = DType.float32,
+    format: FormatOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    """One row per architecture: parameters, MACs, FLOPs, activations, peak memory, receptive field, depth."""
+    try:
+        from .compare import compare_frame
+
+        df = compare_frame(specs, input=input, batch=batch, dtype=dtype.value)
+        rows = df.to_dict(orient="records")
+        _table_or_records("Comparison", rows, format, output, numeric={
+            "params", "trainable_params", "buffers", "macs", "flops", "activations", "activation_bytes",
+            "peak_activation_bytes", "param_bytes", "weight_layers"})
+    except ArchstatError as e:
+        _fail(e)
+
+
+@app.command()
+def kinds() -> None:
+    """The layer kinds a spec can use, their arguments and FLOPs rules."""
+    from .layers import KINDS
+    from .render.console import plain_table
+
+    data = []
+    for kind, cls in sorted(KINDS.items()):
+        args = ", ".join(f"{n}: {f.describe()}" for n, f in cls.fields.items())
+        data.append([kind, ", ".join(cls.aliases), args, cls.flops_rule])
+    _console().print(plain_table("Layer kinds", ["kind", "aliases", "arguments", "FLOPs rule"], data))
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.stderr.write("archstat: interrupted\n")
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
+
+
+__all__ = ["app", "main", "EXIT_USAGE"]

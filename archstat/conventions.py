@@ -1,0 +1,30 @@
+"""The counting conventions, stated once. Renderers print them under every table and put them in every JSON."""
+
+from __future__ import annotations
+
+CONVENTIONS = {
+    "params": "parameters = trainable tensors as torch's parameters() lists them (weights and biases); batch-norm "
+              "running statistics are buffers, counted apart",
+    "macs": "MACs = multiply-accumulates of conv, transposed conv and linear layers only, bias excluded "
+            "(torchvision's _ops, fvcore's 'flops')",
+    "flops": "FLOPs = 2 x MACs plus every other op's arithmetic (bias adds, batch norm, activations, pooling, "
+             "add, mul, softmax), one rule per layer kind (archstat kinds)",
+    "activations": "activations = elements of the input plus every layer output, except in-place ops "
+                   "(activations, inference dropout) and views (flatten, crop, identity)",
+    "peak_activation_bytes": "peak = most activation bytes alive at once in an inference pass in spec order, each "
+                             "tensor freed after its last consumer",
+    "rf": "receptive field = input pixels one output position sees (size, effective stride, effective padding; "
+          "Araujo et al., Distill 2019); at merges the union over paths",
+    "batch": "MACs, FLOPs and activations are for the whole batch; parameters are per network",
+}
+
+
+def short(dtype: str, batch: int) -> list[str]:
+    """The lines printed under a summary table."""
+    return [
+        f"MACs: multiply-accumulates of conv/deconv/linear, bias excluded. FLOPs: 2 x MACs + every other op's "
+        f"arithmetic (rules: 'archstat kinds').",
+        f"Activations: input + every layer output except in-place ops and views; batch {batch}, {dtype}. "
+        f"Peak: most bytes alive at once in an inference pass.",
+        "RF: receptive field size (effective stride) in input pixels; 'all' after global pooling or flatten.",
+    ]

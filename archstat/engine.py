@@ -1,0 +1,215 @@
+"""The engine: walk a spec's graph once, in order, and compute every layer's shape, parameters, MACs, FLOPs,
+activation memory and receptive field, then the totals and the inference-time peak of live activations.
+
+It knows nothing of any particular layer kind: each layer answers for itself (``layers/``). What lives here is
+what is the same for every kind: composing receptive fields, counting memory, summing totals.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from . import rf
+from .errors import ArchstatError, ShapeError, UsageError
+from .graph import INPUT, Graph, Node
+from .layers.base import MergeMismatch, elems, fmt_shape, spatial
+
+DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8, "int8": 1}
+
+
+@dataclass
+class LayerResult:
+    name: str
+    kind: str
+    inputs: list[str]
+    output_shape: tuple
+    params: dict[str, int]  # trainable tensors by name
+    buffers: dict[str, int]
+    macs: int | None  # None: unknown
+    flops: int | None
+    activations: int  # elements of the output, whole batch
+    new_memory: bool  # False for in-place ops and views: their output shares its input's storage
+    field: object  # rf.Field, rf GLOBAL, or None (unknown)
+    notes: list[str]
+    line: int | None
+    frozen: bool = False
+    node: Node | None = None
+
+    @property
+    def n_params(self) -> int:
+        return sum(self.params.values())
+
+    @property
+    def weights(self) -> int:
+        """Parameters without biases (the lecture tables' "params")."""
+        return sum(v for k, v in self.params.items() if k != "bias")
+
+
+@dataclass
+class Totals:
+    params: int
+    trainable_params: int
+    buffers: int
+    weights: int
+    macs: int
+    flops: int
+    unknown_macs: list[str]  # layers whose MACs are unknown: the totals are then lower bounds
+    unknown_flops: list[str]
+    activations: int
+    activation_bytes: int
+    param_bytes: int
+    buffer_bytes: int
+    peak_activation_bytes: int
+    field: object
+    weight_layers: int  # conv, deconv and linear layers, counted
+    depth: int  # weight layers along the longest path from input to output (VGG-16: 16, GoogLeNet: 22)
+    layers: int
+
+
+@dataclass
+class Analysis:
+    graph: Graph
+    input_shape: tuple
+    batch: int
+    dtype: str
+    layers: list[LayerResult]
+    totals: Totals
+    notes: list[tuple[str, str]] = field(default_factory=list)  # (layer, note)
+
+    @property
+    def name(self) -> str:
+        return self.graph.name
+
+    @property
+    def dtype_bytes(self) -> int:
+        return DTYPE_BYTES[self.dtype]
+
+    def layer(self, name: str) -> LayerResult:
+        for r in self.layers:
+            if r.name == name:
+                return r
+        raise KeyError(name)
+
+
+def analyze(graph: Graph, batch: int = 1, dtype: str = "float32") -> Analysis:
+    if dtype not in DTYPE_BYTES:
+        raise UsageError(f"unknown dtype '{dtype}' (choose from {', '.join(DTYPE_BYTES)})")
+    if batch < 1:
+        raise UsageError(f"batch must be at least 1, got {batch}")
+    shapes: dict[str, tuple] = {INPUT: graph.input_shape}
+    fields: dict[str, object] = {INPUT: rf.START if spatial(graph.input_shape) else rf.GLOBAL}
+    results: list[LayerResult] = []
+    for node in graph.nodes:
+        try:
+            results.append(_one(node, shapes, fields, batch))
+        except MergeMismatch as e:
+            a, b = node.inputs[e.a], node.inputs[e.b]
+            raise ShapeError(f"{node.kind}: inputs '{a}' ({fmt_shape(shapes[a])}) and '{b}' "
+                             f"({fmt_shape(shapes[b])}) disagree: {e.what}",
+                             file=graph.file, line=node.line, layer=node.name) from None
+        except ArchstatError as e:
+            raise e.located(file=graph.file, line=node.line, layer=node.name)
+        except (ArithmeticError, ValueError, TypeError) as e:  # a rule that breaks on odd input: still one line
+            raise ShapeError(f"{node.kind}: cannot compute this layer ({type(e).__name__}: {e})",
+                             file=graph.file, line=node.line, layer=node.name) from None
+    totals = _totals(graph, results, batch, DTYPE_BYTES[dtype])
+    notes = [(r.name, n) for r in results for n in r.notes]
+    return Analysis(graph, graph.input_shape, batch, dtype, results, totals, notes)
+
+
+def _one(node: Node, shapes: dict, fields: dict, batch: int) -> LayerResult:
+    layer = node.layer
+    ins = [shapes[i] for i in node.inputs]
+    out = tuple(layer.output_shape(ins))
+    for d in out:
+        if d < 1:
+            raise ShapeError(f"{node.kind}: output {fmt_shape(out)} has a size below 1")
+    shapes[node.name] = out
+    notes = list(layer.notes(ins, out))
+    if len(ins) > 1:
+        in_field, merge_note = rf.merge([fields[i] for i in node.inputs])
+        if merge_note:
+            notes.append(merge_note)
+    else:
+        in_field = fields[node.inputs[0]]
+    f = rf.through(in_field, layer.window(ins, out)) if spatial(out) else rf.GLOBAL
+    if not spatial(out) and in_field is None and layer.window(ins, out) is None:
+        f = None
+    fields[node.name] = f
+    return LayerResult(
+        name=node.name, kind=node.kind, inputs=list(node.inputs), output_shape=out,
+        params=layer.params(ins), buffers=layer.buffers(ins), macs=_scale(layer.macs(ins, out), batch),
+        flops=_scale(layer.flops(ins, out), batch), activations=elems(out) * batch,
+        new_memory=not (layer.inplace or layer.view), field=f, notes=notes, line=node.line, frozen=node.frozen,
+        node=node,
+    )
+
+
+def _scale(v, batch):
+    return None if v is None else v * batch
+
+
+def _totals(graph: Graph, results: list[LayerResult], batch: int, nbytes: int) -> Totals:
+    params = sum(r.n_params for r in results)
+    trainable = sum(r.n_params for r in results if not r.frozen)
+    input_elems = elems(graph.input_shape) * batch
+    acts = input_elems + sum(r.activations for r in results if r.new_memory)
+    last_spatial = next((r.field for r in reversed(results)
+                         if spatial(r.output_shape) and r.field is not rf.GLOBAL), rf.START)
+    return Totals(
+        params=params, trainable_params=trainable, buffers=sum(sum(r.buffers.values()) for r in results),
+        weights=sum(r.weights for r in results),
+        macs=sum(r.macs or 0 for r in results), flops=sum(r.flops or 0 for r in results),
+        unknown_macs=[r.name for r in results if r.macs is None],
+        unknown_flops=[r.name for r in results if r.flops is None],
+        activations=acts, activation_bytes=acts * nbytes, param_bytes=params * nbytes,
+        buffer_bytes=sum(sum(r.buffers.values()) for r in results) * nbytes,
+        peak_activation_bytes=peak_bytes(graph, results, batch, nbytes),
+        field=last_spatial, weight_layers=sum(1 for r in results if r.node.layer.weight_layer),
+        depth=longest_weight_path(results), layers=len(results),
+    )
+
+
+def longest_weight_path(results: list[LayerResult]) -> int:
+    """The paper's "N layers deep": weight layers on the longest path (branches in parallel count once)."""
+    depth = {INPUT: 0}
+    for r in results:
+        depth[r.name] = max(depth[i] for i in r.inputs) + (1 if r.node.layer.weight_layer else 0)
+    return max(depth.values())
+
+
+def peak_bytes(graph: Graph, results: list[LayerResult], batch: int, nbytes: int) -> int:
+    """Most activation bytes alive at once in an inference pass that runs the layers in spec order.
+
+    Each tensor is allocated when its layer runs and freed after its last consumer has run; an in-place op or a
+    view shares its input's storage (and extends its life). The network's output stays alive to the end. The
+    moment measured is just after a layer's output is allocated, while its inputs are still alive.
+    """
+    storage = {INPUT: INPUT}  # tensor name -> the storage it lives in
+    size = {INPUT: elems(graph.input_shape) * batch * nbytes}
+    last_use: dict[str, int] = {INPUT: -1}
+    for i, r in enumerate(results):
+        for src in r.inputs:
+            last_use[storage[src]] = i
+        if r.new_memory:
+            storage[r.name] = r.name
+            size[r.name] = r.activations * nbytes
+            last_use.setdefault(r.name, i)
+        else:
+            storage[r.name] = storage[r.inputs[0]]
+    if results:
+        last_use[storage[results[-1].name]] = len(results)
+    frees: dict[int, list[str]] = {}
+    for s, i in last_use.items():
+        frees.setdefault(i, []).append(s)
+    live = size[INPUT]
+    peak = live
+    for s in frees.get(-1, []):
+        live -= size[s]
+    for i, r in enumerate(results):
+        if r.new_memory:
+            live += size[r.name]
+            peak = max(peak, live)
+        for s in frees.get(i, []):
+            live -= size[s]
+    return peak

@@ -1,0 +1,61 @@
+"""Errors that reach the user as one line, and the exit codes the CLI maps them to.
+
+Every error the spec reader, the expander or the engine can raise is an ``ArchstatError``: it carries where it
+happened (file, line, layer path) and formats itself as a single line. The CLI catches this one class at its
+boundary; nothing else is expected to escape, and a test fuzzes the loader to keep it that way.
+"""
+
+from __future__ import annotations
+
+# Exit codes, documented in the README ("Exit codes").
+EXIT_OK = 0
+EXIT_SPEC = 1  # the spec is bad: unreadable, invalid, or its shapes do not work out
+EXIT_USAGE = 2  # the command line is wrong (typer/click use 2 as well)
+
+
+class ArchstatError(Exception):
+    """A problem with the user's input, reported as one line: ``file:line: layer 'path': message``."""
+
+    exit_code = EXIT_SPEC
+
+    def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
+                 layer: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.file = file
+        self.line = line
+        self.layer = layer
+
+    def located(self, *, file: str | None = None, line: int | None = None,
+                layer: str | None = None) -> "ArchstatError":
+        """Fill in whatever location is still unknown (inner code knows the layer, outer code the file)."""
+        if self.file is None:
+            self.file = file
+        if self.line is None:
+            self.line = line
+        if self.layer is None:
+            self.layer = layer
+        return self
+
+    def __str__(self) -> str:
+        where = ""
+        if self.file:
+            where = self.file + (f":{self.line}" if self.line else "") + ": "
+        elif self.line:
+            where = f"line {self.line}: "
+        layer = f"layer '{self.layer}': " if self.layer else ""
+        return f"{where}{layer}{self.message}"
+
+
+class SpecError(ArchstatError):
+    """The spec file is malformed: YAML, schema, names, expressions, limits."""
+
+
+class ShapeError(ArchstatError):
+    """The spec is well formed but its shapes do not work out (size below one, mismatched merge, ...)."""
+
+
+class UsageError(ArchstatError):
+    """A command-line value is wrong (e.g. ``--input 3xfoo``)."""
+
+    exit_code = EXIT_USAGE

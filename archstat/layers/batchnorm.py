@@ -1,0 +1,37 @@
+"""Batch normalisation (inference form), on C x H x W maps or flat vectors.
+
+Params: ``weight`` (gamma) and ``bias`` (beta), C each, when ``affine``. Buffers: ``running_mean`` and
+``running_var`` (C each) and ``num_batches_tracked`` (1), as torch's ``named_buffers()`` lists them; they are not
+parameters (Keras counts them as "non-trainable parameters").
+FLOPs: 2 per element: at inference the statistics and affine fold into one scale and one shift per channel,
+``y = x*a + b``.
+"""
+
+from __future__ import annotations
+
+from .base import Bool, Float, Pointwise, elems_text, fmt_shape
+
+
+class BatchNorm(Pointwise):
+    kind = "batchnorm"
+    aliases = ("bn", "batch_norm", "batchnorm2d")
+    summary = "batch normalisation: 2C parameters (affine), 2C+1 buffers"
+    fields = {"eps": Float(1e-5, min=0), "momentum": Float(0.1, min=0, max=1), "affine": Bool(True)}
+    per_element = 2
+    flops_rule = "2 per element (one multiply, one add: statistics and affine folded)"
+
+    def params(self, ins):
+        c = ins[0][0]
+        return {"weight": c, "bias": c} if self.affine else {}
+
+    def buffers(self, ins):
+        c = ins[0][0]
+        return {"running_mean": c, "running_var": c, "num_batches_tracked": 1}
+
+    def derivation(self, ins, out):
+        c = ins[0][0]
+        d = super().derivation(ins, out)
+        d["shape"] = [f"{fmt_shape(out)} (unchanged)", f"buffers = 2*{c} + 1 (running mean, variance, count)"]
+        d["params"] = f"2*{c}" if self.affine else "0"
+        d["flops"] = f"{elems_text(out)} * 2"
+        return d

@@ -1,0 +1,33 @@
+"""Concatenation along channels (Inception branches, DenseNet, U-Net skips); flat vectors join end to end.
+
+All inputs must agree in height and width. A copy: new memory, no arithmetic. Receptive field: the union of the
+inputs' fields.
+"""
+
+from __future__ import annotations
+
+from .base import IDENTITY, Layer, MergeMismatch, fmt_shape, spatial
+
+
+class Concat(Layer):
+    kind = "concat"
+    aliases = ("cat",)
+    summary = "concatenate 2+ inputs along channels (height and width must agree)"
+    min_inputs, max_inputs = 2, None
+    flops_rule = "0 (a copy)"
+
+    def output_shape(self, ins):
+        first = ins[0]
+        for i, s in enumerate(ins[1:], 1):
+            if len(s) != len(first) or s[1:] != first[1:]:
+                what = "height and width" if spatial(first) else "rank"
+                raise MergeMismatch(0, i, f"{what} differ ({fmt_shape(first)} vs {fmt_shape(s)}); "
+                                          f"concat needs equal {what}")
+        return (sum(s[0] for s in ins), *first[1:])
+
+    def window(self, ins, out):
+        return IDENTITY if spatial(out) else super().window(ins, out)
+
+    def derivation(self, ins, out):
+        return {"shape": [" + ".join(str(s[0]) for s in ins) + f" = {out[0]} channels"], "params": "0",
+                "macs": "0", "flops": "0"}

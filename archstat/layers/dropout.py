@@ -1,0 +1,18 @@
+"""Dropout: the identity at inference (no arithmetic, no new memory: it is counted as in place).
+
+In training it would multiply each element by a mask; archstat counts inference.
+"""
+
+from __future__ import annotations
+
+from .base import Float, Pointwise
+
+
+class Dropout(Pointwise):
+    kind = "dropout"
+    summary = "dropout with probability p (identity at inference)"
+    fields = {"p": Float(0.5, min=0, max=1)}
+    shorthand = "p"
+    inplace = True
+    per_element = 0
+    flops_rule = "0 (identity at inference)"

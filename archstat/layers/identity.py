@@ -1,0 +1,16 @@
+"""Identity: passes its input through (a named tap, or a no-op shortcut). A view, no arithmetic."""
+
+from __future__ import annotations
+
+from .base import Layer
+
+
+class Identity(Layer):
+    kind = "identity"
+    aliases = ("noop",)
+    summary = "passes its input through (a view)"
+    view = True
+    flops_rule = "0"
+
+    def derivation(self, ins, out):
+        return {"shape": ["unchanged"], "params": "0", "macs": "0", "flops": "0"}

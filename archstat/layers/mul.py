@@ -1,0 +1,39 @@
+"""Element-wise product of two inputs, broadcasting size-1 dimensions (squeeze-and-excitation scaling:
+a C x H x W map times C x 1 x 1 channel weights).
+
+FLOPs: 1 multiply per output element.
+"""
+
+from __future__ import annotations
+
+from .base import IDENTITY, Layer, MergeMismatch, elems, elems_text, fmt_shape, spatial
+
+
+class Mul(Layer):
+    kind = "mul"
+    aliases = ("multiply", "scale")
+    summary = "element-wise product of 2 inputs, broadcasting size-1 dims (SE scaling)"
+    min_inputs, max_inputs = 2, 2
+    flops_rule = "1 multiply per output element"
+
+    def output_shape(self, ins):
+        a, b = ins
+        if len(a) != len(b):
+            raise MergeMismatch(0, 1, f"ranks differ ({fmt_shape(a)} vs {fmt_shape(b)})")
+        out = []
+        for x, y in zip(a, b):
+            if x != y and 1 not in (x, y):
+                raise MergeMismatch(0, 1, f"shapes cannot broadcast ({fmt_shape(a)} vs {fmt_shape(b)}); "
+                                          f"mul needs equal sizes or 1")
+            out.append(max(x, y))
+        return tuple(out)
+
+    def flops(self, ins, out):
+        return elems(out)
+
+    def window(self, ins, out):
+        return IDENTITY if spatial(out) else super().window(ins, out)
+
+    def derivation(self, ins, out):
+        return {"shape": [f"{fmt_shape(ins[0])} * {fmt_shape(ins[1])} -> {fmt_shape(out)}"], "params": "0",
+                "macs": "0", "flops": f"{elems_text(out)} * 1"}

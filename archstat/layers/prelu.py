@@ -1,0 +1,25 @@
+"""PReLU: leaky ReLU with a learned slope, one per channel (``shared: false``, default) or one in all.
+
+Params: ``weight`` = C or 1. FLOPs: 2 per element (compare, multiply). In place, like the other activations.
+"""
+
+from __future__ import annotations
+
+from .base import Bool, Pointwise
+
+
+class PReLU(Pointwise):
+    kind = "prelu"
+    summary = "parametric ReLU: one learned slope per channel (or one shared)"
+    fields = {"shared": Bool(False, doc="one slope for all channels")}
+    inplace = True
+    per_element = 2
+    flops_rule = "2 per element (compare, multiply)"
+
+    def params(self, ins):
+        return {"weight": 1 if self.shared else ins[0][0]}
+
+    def derivation(self, ins, out):
+        d = super().derivation(ins, out)
+        d["params"] = "1" if self.shared else f"{ins[0][0]}"
+        return d

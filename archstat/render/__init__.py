@@ -1,0 +1,1 @@
+"""Renderers and exporters: turn an ``Analysis`` into a rich table, JSON, CSV or Markdown."""

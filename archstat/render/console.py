@@ -1,0 +1,154 @@
+"""Rich renderings for people: the summary table, explain's derivation, the list and compare tables."""
+
+from __future__ import annotations
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from .. import rf
+from ..conventions import short
+from ..engine import Analysis
+from .numbers import commas, human, human_bytes, shape
+from .records import input_hw, rf_cell, rows
+
+
+def summary_table(a: Analysis, depth: int | None = None) -> Table:
+    title = a.graph.meta.get("title") or a.name
+    t = Table(title=f"{title} [dim]({a.name}; input {shape(a.input_shape)}, batch {a.batch}, {a.dtype})[/dim]",
+              box=box.SIMPLE_HEAD, show_footer=False, title_justify="left", pad_edge=False)
+    t.add_column("#", justify="right", style="dim")
+    t.add_column("Layer", no_wrap=True, overflow="fold")
+    t.add_column("Kind", style="cyan", no_wrap=True)
+    t.add_column("Output (CxHxW)", justify="right", no_wrap=True)
+    t.add_column("Params", justify="right", no_wrap=True)
+    t.add_column("MACs", justify="right", no_wrap=True)
+    t.add_column("Activations", justify="right", no_wrap=True)
+    t.add_column("RF (stride)", justify="right", no_wrap=True)
+    n_in = a.batch
+    for d in a.input_shape:
+        n_in *= d
+    t.add_row("0", "input", "", shape(a.input_shape), "0", "0", human(n_in), "1 (1)" if len(a.input_shape) == 3 else "all")
+    for i, r in enumerate(rows(a, depth), 1):
+        if r["new_memory"] or r["kind"] == "group":
+            act = human(r["activations"])
+        else:
+            act = Text("in place" if r["kind"] not in ("flatten", "crop", "identity") else "view", style="dim")
+        macs = human(r["macs"]) if r["macs"] else ("?" if r["macs"] is None else Text("0", style="dim"))
+        params = commas(r["params"]) if r["params"] else Text("0", style="dim")
+        name = r["name"] + (f" [dim]({r['layers']} layers)[/dim]" if r.get("layers") else "")
+        t.add_row(str(i), name, r["kind"], shape(r["output_shape"]), params, macs, act, rf_cell(r["rf"]))
+    return t
+
+
+def totals_lines(a: Analysis) -> list[str]:
+    t = a.totals
+    partial = ""
+    if t.unknown_macs or t.unknown_flops:
+        unk = sorted(set(t.unknown_macs) | set(t.unknown_flops))
+        partial = f"  [bold yellow]partial: unknown counts in {', '.join(unk)}; totals are lower bounds[/]"
+    field = rf_cell(rf.as_json(t.field, input_hw(a)))
+    return [
+        f"[bold]Params[/] {t.params:,} ({human(t.params)}; trainable {t.trainable_params:,}; weights without "
+        f"biases {t.weights:,}; buffers {t.buffers:,})   [bold]Param memory[/] {human_bytes(t.param_bytes)}",
+        f"[bold]MACs[/] {t.macs:,} ({human(t.macs)})   [bold]FLOPs[/] {t.flops:,} ({human(t.flops)}){partial}",
+        f"[bold]Activations[/] {t.activations:,} ({human(t.activations)}; {human_bytes(t.activation_bytes)})   "
+        f"[bold]Peak activations[/] {human_bytes(t.peak_activation_bytes)}   "
+        f"[bold]Receptive field[/] {field}   [bold]Depth[/] {t.depth} weight layers",
+    ]
+
+
+def print_summary(a: Analysis, console: Console, depth: int | None = None) -> None:
+    console.print(summary_table(a, depth))
+    for line in totals_lines(a):
+        console.print(line, highlight=False)
+    console.print()
+    for line in short(a.dtype, a.batch):
+        console.print(f"[dim]{line}[/]", highlight=False)
+    if a.notes:
+        console.print()
+        for layer, note in a.notes:
+            console.print(f"[yellow]note[/] {layer}: {note}", highlight=False)
+
+
+def print_explain(a: Analysis, name: str, console: Console) -> None:
+    from ..layers.base import GLOBAL
+
+    r = a.layer(name)
+    layer = r.node.layer
+    shapes = {"input": a.input_shape, **{x.name: x.output_shape for x in a.layers}}
+    fields = {"input": rf.START, **{x.name: x.field for x in a.layers}}
+    ins = [shapes[i] for i in r.inputs]
+    d = layer.derivation(ins, r.output_shape)
+    args = layer.args_text()
+    where = f", {a.graph.file}:{r.line}" if r.line else ""
+    console.print(f"[bold]{r.name}[/] ([cyan]{r.kind}[/]{where})" + (f": {args}" if args else ""), highlight=False)
+    for i, s in zip(r.inputs, ins):
+        console.print(f"  input   {shape(s)}  from '{i}'", highlight=False)
+    console.print(f"  output  {shape(r.output_shape)}", highlight=False)
+    for line in d.get("shape", []):
+        console.print(f"          {line}", highlight=False)
+    b = f" per image; x {a.batch} = " if a.batch > 1 else ""
+
+    def line(label, key, value, extra=""):
+        text = d.get(key)
+        if text is None:
+            console.print(f"  {label:<7} unknown (no rule for this op)", highlight=False)
+            return
+        per = value // a.batch if (value is not None and key in ("macs", "flops")) else value
+        total = f"{b}{value:,}" if b and key in ("macs", "flops") else ""
+        console.print(f"  {label:<7} = {text} = {per:,}{total}{extra}", highlight=False)
+
+    split = " + ".join(f"{k} {v:,}" for k, v in r.params.items())
+    line("params", "params", r.n_params, f"   ({split})" if len(r.params) > 1 else "")
+    if r.buffers:
+        console.print(f"  buffers = {' + '.join(f'{k} {v:,}' for k, v in r.buffers.items())}", highlight=False)
+    line("MACs", "macs", r.macs)
+    line("FLOPs", "flops", r.flops, f"   [{layer.flops_rule}]" if layer.flops_rule else "")
+    if r.new_memory:
+        console.print(f"  memory  = {' * '.join(map(str, r.output_shape))} = {r.activations // a.batch:,} elements"
+                      f" x {a.dtype_bytes} B ({a.dtype}) = {r.activations // a.batch * a.dtype_bytes:,} B per image",
+                      highlight=False)
+    else:
+        how = "a view of" if layer.view else "in place on"
+        console.print(f"  memory  = 0 new ({how} its input)", highlight=False)
+    console.print(f"  RF      {_rf_derivation(r, layer, ins, fields)}", highlight=False)
+    for n in r.notes:
+        console.print(f"  [yellow]note[/]    {n}", highlight=False)
+
+
+def _rf_derivation(r, layer, ins, fields) -> str:
+    from ..layers.base import GLOBAL, frac_str
+
+    f = r.field
+    if f is rf.GLOBAL:
+        return "the whole input (global pooling, flatten or a fully connected layer)"
+    if f is None:
+        return "unknown (no window rule for this op)"
+    src = [fields[i] for i in r.inputs]
+    size = "x".join(dict.fromkeys(frac_str(v) for v in f.size))
+    stride = "x".join(dict.fromkeys(frac_str(v) for v in f.stride))
+    pad = "x".join(dict.fromkeys(frac_str(v) for v in f.padding))
+    head = f"size {size}, effective stride {stride}, effective padding {pad}"
+    if len(src) > 1:
+        return head + " (union of the inputs' fields)"
+    w = layer.window(ins, r.output_shape)
+    p = src[0]
+    if w is GLOBAL or p is GLOBAL or p is None:
+        return head
+    a = 0
+    return (head + f"\n          size = {frac_str(p.size[a])} + {frac_str(p.stride[a])}*({frac_str(w.extent[a])}-1)"
+            f" = {frac_str(f.size[a])}; stride = {frac_str(p.stride[a])}*{frac_str(w.stride[a])} = "
+            f"{frac_str(f.stride[a])}; padding = {frac_str(p.padding[a])} + {frac_str(p.stride[a])}*"
+            f"{frac_str(w.padding[a])} = {frac_str(f.padding[a])}" + ("  (height; width likewise)"
+                                                                        if f.size[0] != f.size[1] else ""))
+
+
+def plain_table(title: str, columns: list[str], data: list[list], numeric: set[str] = frozenset()) -> Table:
+    t = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
+    for c in columns:
+        t.add_column(c, justify="right" if c in numeric else "left", no_wrap=c in ("name", "spec"))
+    for row in data:
+        t.add_row(*[str(x) for x in row])
+    return t

@@ -1,0 +1,440 @@
+"""Expand a parsed spec (blocks, groups, repeats, expressions) into a flat, named DAG of layers.
+
+The language, in short (the README has the reference):
+
+- A layer item is ``kind`` or ``kind: {args}`` or ``kind: scalar`` (the kind's shorthand argument). Any layer
+  or block takes ``name:`` and ``inputs:`` (default: the previous item's output).
+- A group is a mapping with ``layers:`` and optionally ``name``, ``inputs``, ``repeat: N`` and ``as: var``
+  (the repeat index). A named group is a scope: its layers are called ``group.layer``, and with ``repeat``
+  ``group.0.layer``, ``group.1.layer``... The group's name refers to its last layer.
+- A block is a parameterised group defined under ``blocks:`` and used like a layer kind; each use is a scope.
+- Inside a scope, ``input`` is what flowed into it; a name is looked up in the scope, then outward.
+- ``$name``, ``$(expr)`` and ``${expr}`` are evaluated by ``expr.Evaluator`` (never ``eval``).
+"""
+
+from __future__ import annotations
+
+from ..errors import ArchstatError, SpecError
+from ..graph import INPUT, Graph, Node
+from ..layers import REGISTRY
+from .expr import Evaluator
+from .limits import MAX_BLOCK_DEPTH, MAX_DIM, MAX_LAYERS, MAX_REPEAT
+from .yamlio import Map, Seq
+
+HEADER_KEYS = ("name", "title", "family", "year", "citations", "input", "notes", "include", "vars", "blocks",
+               "layers")
+COMMON_KEYS = ("name", "inputs", "frozen")
+GROUP_KEYS = ("layers", "repeat", "name", "inputs", "as", "when")
+
+
+class Scope:
+    def __init__(self, prefix: str, input_name: str, parent: "Scope | None", counters: dict | None = None):
+        self.prefix = prefix
+        self.input_name = input_name
+        self.parent = parent
+        self.counters = {} if counters is None else counters  # an unnamed group shares its parent's
+
+    def auto_name(self, base: str) -> str:
+        n = self.counters.get(base, 0) + 1
+        self.counters[base] = n
+        return f"{base}{n}"
+
+
+class Block:
+    def __init__(self, name: str, args: dict, layers, line: int | None, file: str | None = None):
+        self.name, self.args, self.layers, self.line, self.file = name, args, layers, line, file
+
+
+_NO_DEFAULT = object()
+
+
+class Expander:
+    def __init__(self, doc: Map, file: str, libraries: list[tuple[Map, str]] = ()):
+        self.file = file
+        self.doc = doc
+        self.nodes: list[Node] = []
+        self.index: dict[str, str] = {}  # every name a layer can be referred to by -> the node it means
+        self.defined: dict[str, Node] = {}
+        self.block_stack: list[str] = []
+        self.vars = self._vars()
+        self.blocks: dict[str, Block] = {}
+        for lib, lib_file in libraries:  # included block libraries first; the spec's own blocks may override
+            self.blocks.update(self._blocks(lib, lib_file))
+        self.blocks.update(self._blocks(doc, file))
+
+    # ---- errors ---------------------------------------------------------------------------------------------------
+    def err(self, msg: str, line: int | None, layer: str | None = None) -> SpecError:
+        return SpecError(msg, line=line, layer=layer)  # the file is filled in by whoever knows it
+
+    # ---- header ---------------------------------------------------------------------------------------------------
+    def _vars(self) -> dict:
+        v = self.doc.get("vars")
+        if v is None:
+            return {}
+        if not isinstance(v, Map):
+            raise self.err("'vars' must be a mapping of names to values", self.doc.line_of("vars"))
+        env: dict = {}
+        for k, val in v.items():
+            if not isinstance(k, str) or not k.isidentifier():
+                raise self.err(f"variable name {k!r} is not an identifier", v.line_of(k))
+            env[k] = self._eval(Evaluator(env), val, v.line_of(k))
+        return env
+
+    def _blocks(self, doc: Map, file: str) -> dict[str, Block]:
+        raw = doc.get("blocks")
+        if raw is None:
+            return {}
+        if not isinstance(raw, Map):
+            raise SpecError("'blocks' must be a mapping of block names to definitions", file=file,
+                            line=doc.line_of("blocks"))
+        blocks = {}
+        for name, body in raw.items():
+            line = raw.line_of(name)
+            try:
+                blocks[name] = self._block(name, body, line)
+            except SpecError as e:
+                raise e.located(file=file)
+            blocks[name].file = file
+        return blocks
+
+    def _block(self, name, body, line) -> Block:
+        if not isinstance(name, str) or not name.isidentifier():
+            raise self.err(f"block name {name!r} is not an identifier", line)
+        if name in REGISTRY:
+            raise self.err(f"block '{name}' has the name of a layer kind; rename it", line)
+        if not isinstance(body, Map) or "layers" not in body:
+            raise self.err(f"block '{name}' must be a mapping with 'layers' (and optional 'args')", line)
+        extra = [k for k in body if k not in ("args", "layers", "doc")]
+        if extra:
+            raise self.err(f"block '{name}': unknown key '{extra[0]}' (keys: args, layers, doc)",
+                           body.line_of(extra[0]))
+        args_raw = body.get("args") or []
+        if isinstance(args_raw, list):
+            args = {a: _NO_DEFAULT for a in args_raw}
+        elif isinstance(args_raw, Map):
+            args = dict(args_raw)
+        else:
+            raise self.err(f"block '{name}': 'args' must be a list of names or a mapping of defaults",
+                           body.line_of("args"))
+        for a in args:
+            if not isinstance(a, str) or not a.isidentifier() or a in COMMON_KEYS:
+                raise self.err(f"block '{name}': argument {a!r} must be an identifier other than "
+                               f"{', '.join(COMMON_KEYS)}", body.line_of("args"))
+        if not isinstance(body["layers"], Seq):
+            raise self.err(f"block '{name}': 'layers' must be a list", body.line_of("layers"))
+        return Block(name, args, body["layers"], line)
+
+    # ---- evaluation -----------------------------------------------------------------------------------------------
+    def _eval(self, ev: Evaluator, v, line, layer=None):
+        try:
+            if isinstance(v, list):
+                return [self._eval(ev, x, line, layer) for x in v]
+            if isinstance(v, dict):
+                raise SpecError("a nested mapping is not a valid argument value here")
+            return ev.value(v)
+        except SpecError as e:
+            raise e.located(line=line, layer=layer)
+
+    # ---- names ----------------------------------------------------------------------------------------------------
+    def resolve(self, ref, scope: Scope, line, layer) -> str:
+        if not isinstance(ref, str) or not ref:
+            raise self.err(f"an input must be a layer name, got {ref!r}", line, layer)
+        if ref == INPUT:
+            return scope.input_name
+        s: Scope | None = scope
+        while s is not None:
+            cand = s.prefix + ref
+            if cand in self.index:
+                return self.index[cand]
+            s = s.parent
+        raise self.err(f"unknown input '{ref}': no layer of that name comes before this one "
+                       f"(inputs must name earlier layers)", line, layer)
+
+    def _inputs(self, raw, scope, prev, line, layer, ev) -> list[str]:
+        if raw is None:
+            return [prev]
+        raw = self._eval(ev, raw, line, layer)
+        items = raw if isinstance(raw, list) else [raw]
+        if not items:
+            raise self.err("'inputs' is empty", line, layer)
+        return [self.resolve(r, scope, line, layer) for r in items]
+
+    def _name(self, raw, scope: Scope, base: str, line, ev) -> str:
+        if raw is None:
+            return scope.prefix + scope.auto_name(base)
+        raw = self._eval(ev, raw, line)
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            raw = str(raw)
+        if not isinstance(raw, str) or not raw or not all(c.isalnum() or c in "_-." for c in raw) \
+                or raw.startswith(".") or raw.endswith("."):
+            raise self.err(f"layer name {raw!r} must be letters, digits, '_', '-' or '.'", line)
+        if raw == INPUT:
+            raise self.err("'input' is reserved for the network (or block) input", line)
+        return scope.prefix + raw
+
+    # ---- expansion ------------------------------------------------------------------------------------------------
+    def expand(self, items, scope: Scope, ev: Evaluator, prev: str, line) -> str:
+        if not isinstance(items, list):
+            raise self.err("'layers' must be a list", line)
+        lines = getattr(items, "item_lines", None) or [line] * len(items)
+        for item, ln in zip(items, lines):
+            prev = self.item(item, scope, ev, prev, ln)
+        return prev
+
+    def item(self, item, scope: Scope, ev: Evaluator, prev: str, line) -> str:
+        if isinstance(item, str):
+            kind, args, args_line = item, Map(), line
+        elif isinstance(item, Map) and "layers" in item:
+            return self.group(item, scope, ev, prev, line)
+        elif isinstance(item, Map) and len(item) == 1:
+            kind = next(iter(item))
+            value = item[kind]
+            args_line = line
+            if value is None:
+                args = Map()
+            elif isinstance(value, Map):
+                args = value
+            elif isinstance(value, list):
+                raise self.err(f"'{kind}': arguments must be a mapping, got a list", line)
+            else:
+                args = Map({"__shorthand__": value})
+        elif isinstance(item, Map) and "repeat" in item:
+            raise self.err("a 'repeat' needs a 'layers' list", line)
+        elif isinstance(item, Map):
+            keys = ", ".join(map(str, item))
+            raise self.err(f"a layer item has one key, the kind (e.g. 'conv: {{...}}'); got {keys}", line)
+        else:
+            raise self.err(f"a layer item must be a kind name or a 'kind: {{args}}' mapping, got {item!r}", line)
+        if not isinstance(kind, str):
+            raise self.err(f"layer kind must be a name, got {kind!r}", line)
+        if kind in self.blocks:
+            return self.block(kind, args, scope, ev, prev, args_line)
+        cls = REGISTRY.get(kind)
+        if cls is None:
+            raise self.err(f"unknown layer kind '{kind}'{_suggest(kind, list(REGISTRY) + list(self.blocks))}",
+                           line)
+        return self.layer(cls, args, scope, ev, prev, args_line)
+
+    def layer(self, cls, args: Map, scope, ev, prev, line) -> str:
+        name = self._name(args.get("name"), scope, cls.kind, _line(args, "name", line), ev)
+        inputs = self._inputs(args.get("inputs"), scope, prev, _line(args, "inputs", line), name, ev)
+        frozen = self._eval(ev, args.get("frozen", False), line, name)
+        if not isinstance(frozen, bool):
+            raise self.err(f"'frozen' must be true or false, got {frozen!r}", line, name)
+        raw = {}
+        for k, v in args.items():
+            if k in COMMON_KEYS:
+                continue
+            if k == "__shorthand__":
+                if cls.shorthand is None:
+                    raise self.err(f"'{cls.kind}' takes a mapping of arguments, not {v!r}", line, name)
+                k = cls.shorthand
+            raw[k] = self._eval(ev, v, _line(args, k, line), name)
+        try:
+            layer = cls.build(raw)
+        except SpecError as e:
+            bad = next((k for k in raw if f"'{k}'" in e.message), None)
+            raise e.located(line=_line(args, bad, line), layer=name)
+        n = len(inputs)
+        if n < cls.min_inputs or (cls.max_inputs is not None and n > cls.max_inputs):
+            want = (f"{cls.min_inputs}" if cls.min_inputs == cls.max_inputs else
+                    f"at least {cls.min_inputs}" if cls.max_inputs is None else
+                    f"{cls.min_inputs} to {cls.max_inputs}")
+            raise self.err(f"{cls.kind} takes {want} input{'s' if want != '1' else ''}, got {n}", line, name)
+        return self.add(Node(name, layer, inputs, line, frozen), line)
+
+    def add(self, node: Node, line) -> str:
+        if node.name in self.index:
+            other = self.defined.get(self.index[node.name]) or node
+            raise self.err(f"duplicate layer name '{node.name}' (first defined on line {other.line}; inside an "
+                           f"unnamed repeat, name the repeat so each pass gets its own scope)", line)
+        if len(self.nodes) >= MAX_LAYERS:
+            raise self.err(f"more than {MAX_LAYERS:,} layers after expansion (the limit)", line)
+        self.nodes.append(node)
+        self.index[node.name] = node.name
+        self.defined[node.name] = node
+        return node.name
+
+    def group(self, g: Map, scope, ev, prev, line) -> str:
+        extra = [k for k in g if k not in GROUP_KEYS]
+        if extra:
+            raise self.err(f"a group takes {', '.join(GROUP_KEYS)}; unknown key '{extra[0]}'", g.line_of(extra[0]))
+        var = g.get("as")
+        if var is not None and (not isinstance(var, str) or not var.isidentifier()):
+            raise self.err(f"'as' must name a variable, got {var!r}", g.line_of("as"))
+        count = 1
+        if "repeat" in g:
+            count = self._eval(ev, g["repeat"], g.line_of("repeat"))
+            if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+                raise self.err(f"'repeat' must be a whole number >= 0, got {count!r}", g.line_of("repeat"))
+            if count > MAX_REPEAT:
+                raise self.err(f"'repeat: {count:,}' is more than the limit of {MAX_REPEAT:,}",
+                               g.line_of("repeat"))
+        name = None
+        if g.get("name") is not None:
+            name = self._name(g["name"], scope, "group", g.line_of("name"), ev)
+        first_in = self._inputs(g.get("inputs"), scope, prev, g.line_of("inputs"), name, ev)
+        if len(first_in) != 1:
+            raise self.err("a group takes one input (its first layer can name more)", g.line_of("inputs"), name)
+        prev = first_in[0]
+        if "when" in g:
+            cond = self._eval(ev, g["when"], g.line_of("when"), name)
+            if not isinstance(cond, bool):
+                raise self.err(f"'when' must be true or false, got {cond!r}", g.line_of("when"), name)
+            if not cond:  # skipped: the group passes its input through, and its name refers to that input
+                if name is not None:
+                    self._alias(name, prev, line)
+                return prev
+        for k in range(count):
+            env = dict(ev.env)
+            if var:
+                env[var] = k
+            if name is None:
+                sub = Scope(scope.prefix, prev, scope, scope.counters)
+            else:
+                prefix = f"{name}.{k}." if "repeat" in g else f"{name}."
+                sub = Scope(prefix, prev, scope)
+            prev = self.expand(g["layers"], sub, Evaluator(env), prev, g.line_of("layers"))
+        if name is not None and count > 0:
+            self._alias(name, prev, line)
+        return prev
+
+    def block(self, bname: str, args: Map, scope, ev, prev, line) -> str:
+        blk = self.blocks[bname]
+        if bname in self.block_stack:
+            chain = " -> ".join(self.block_stack + [bname])
+            raise self.err(f"block '{bname}' instantiates itself ({chain})", line)
+        if len(self.block_stack) >= MAX_BLOCK_DEPTH:
+            raise self.err(f"blocks nested deeper than {MAX_BLOCK_DEPTH}", line)
+        name = self._name(args.get("name"), scope, bname, _line(args, "name", line), ev)
+        inputs = self._inputs(args.get("inputs"), scope, prev, _line(args, "inputs", line), name, ev)
+        if len(inputs) != 1:
+            raise self.err(f"block '{bname}' takes one input; pass others as arguments", line, name)
+        env = dict(self.vars)
+        given = {k: v for k, v in args.items() if k not in COMMON_KEYS}
+        if "__shorthand__" in given:
+            if len(blk.args) != 1:
+                raise self.err(f"block '{bname}' has {len(blk.args)} arguments; give them as a mapping", line, name)
+            given = {next(iter(blk.args)): given.pop("__shorthand__")}
+        for k in given:
+            if k not in blk.args:
+                raise self.err(f"block '{bname}' has no argument '{k}' (arguments: "
+                               f"{', '.join(blk.args) or 'none'})", _line(args, k, line), name)
+        for a, default in blk.args.items():
+            if a in given:
+                env[a] = self._eval(ev, given[a], _line(args, a, line), name)
+            elif default is _NO_DEFAULT:
+                raise self.err(f"block '{bname}' needs argument '{a}'", line, name)
+            else:
+                env[a] = self._eval(Evaluator(env), default, blk.line, name)
+        sub = Scope(name + ".", inputs[0], scope)
+        self.block_stack.append(bname)
+        try:
+            out = self.expand(blk.layers, sub, Evaluator(env), inputs[0], blk.line)
+        except ArchstatError as e:
+            raise e.located(file=blk.file)
+        finally:
+            self.block_stack.pop()
+        if out == inputs[0]:
+            raise self.err(f"block '{bname}' produced no layers", line, name)
+        self._alias(name, out, line)
+        return out
+
+    def _alias(self, name: str, target: str, line) -> None:
+        """A group or block name refers to its last layer."""
+        if name in self.index and self.index[name] != target:
+            raise self.err(f"duplicate layer name '{name}'", line)
+        self.index[name] = target
+
+
+def _line(args, key, default):
+    if key is not None and isinstance(args, Map) and hasattr(args, "key_lines") and key in args.key_lines:
+        return args.key_lines[key]
+    return default
+
+
+def _suggest(word: str, options: list[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(word, options, n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def parse_input_shape(v, file, line) -> tuple:
+    if not isinstance(v, list) or len(v) not in (1, 3) or any(
+            isinstance(x, bool) or not isinstance(x, int) or x < 1 or x > MAX_DIM for x in v):
+        raise SpecError(f"'input' must be [C, H, W] (or [features]) of positive integers, got {v!r}",
+                        file=file, line=line)
+    return tuple(v)
+
+
+MAX_INCLUDES = 16
+
+
+def load_includes(doc: Map, file: str, base_dir) -> list[tuple[Map, str]]:
+    """Block libraries named by ``include:``: relative YAML paths under the spec's own directory, holding only
+    ``blocks:`` (and a ``doc:`` line). They are data like the spec; they cannot include further files."""
+    from pathlib import Path
+
+    from .yamlio import parse_yaml
+
+    raw = doc.get("include")
+    if raw is None:
+        return []
+    items = raw if isinstance(raw, list) else [raw]
+    line = doc.line_of("include")
+    if len(items) > MAX_INCLUDES:
+        raise SpecError(f"more than {MAX_INCLUDES} includes", file=file, line=line)
+    base = Path(base_dir).resolve()
+    libs = []
+    for item in items:
+        if not isinstance(item, str) or not item.endswith((".yaml", ".yml")) or Path(item).is_absolute():
+            raise SpecError(f"include {item!r} must be a relative path to a .yaml file", file=file, line=line)
+        path = (base / item).resolve()
+        if base not in path.parents:
+            raise SpecError(f"include '{item}' is outside the spec's directory", file=file, line=line)
+        shown = str(Path(file).parent / item) if file != "<stdin>" else item
+        try:
+            data = path.read_bytes()
+        except OSError as e:
+            raise SpecError(f"cannot read include '{item}': {e.strerror or e}", file=file, line=line) from None
+        lib = parse_yaml(data, shown)
+        if not isinstance(lib, Map) or set(lib) - {"blocks", "doc"}:
+            raise SpecError("a block library holds only 'blocks:' (and 'doc:')", file=shown,
+                            line=getattr(lib, "line", None))
+        libs.append((lib, shown))
+    return libs
+
+
+def compile_spec(doc, file: str, input_shape: tuple | None = None, base_dir=".") -> Graph:
+    """Check the header, expand the layers, and return the graph."""
+    if not isinstance(doc, Map):
+        what = type(doc).__name__ if not isinstance(doc, list) else "list"
+        raise SpecError(f"a spec is a mapping with name, input and layers; this file holds a {what}", file=file,
+                        line=getattr(doc, "line", None))
+    for k in doc:
+        if k not in HEADER_KEYS:
+            raise SpecError(f"unknown top-level key '{k}'{_suggest(str(k), list(HEADER_KEYS))} "
+                            f"(keys: {', '.join(HEADER_KEYS)})", file=file, line=doc.line_of(k))
+    for k in ("name", "input", "layers"):
+        if k not in doc:
+            raise SpecError(f"missing '{k}'", file=file, line=1)
+    if not isinstance(doc["name"], str) or not doc["name"]:
+        raise SpecError(f"'name' must be text, got {doc['name']!r}", file=file, line=doc.line_of("name"))
+    shape = input_shape or parse_input_shape(doc["input"], file, doc.line_of("input"))
+    if not isinstance(doc["layers"], Seq) or not doc["layers"]:
+        raise SpecError("'layers' must be a non-empty list", file=file, line=doc.line_of("layers"))
+    libs = load_includes(doc, file, base_dir)
+    try:
+        ex = Expander(doc, file, libs)
+    except ArchstatError as e:
+        raise e.located(file=file)
+    root = Scope("", INPUT, None)
+    try:
+        ex.expand(doc["layers"], root, Evaluator(dict(ex.vars)), INPUT, doc.line_of("layers"))
+    except RecursionError:
+        raise SpecError("spec nested too deeply", file=file) from None
+    except ArchstatError as e:
+        raise e.located(file=file)
+    meta = {k: doc.get(k) for k in ("title", "family", "year", "citations", "notes") if k in doc}
+    return Graph(doc["name"], shape, ex.nodes, file, meta)

@@ -1,0 +1,168 @@
+"""A small, safe evaluator for the integer arithmetic in specs: ``$c``, ``$(2 * c)``, ``${n - 1}``.
+
+Never ``eval``: the text is parsed with ``ast.parse`` (parsing executes nothing) and the tree is walked here, with
+a whitelist of node types. Allowed: integer/float/string/bool literals, names bound by block arguments, repeat
+variables or the spec's ``vars``, ``+ - * / // % **``, comparisons, ``and or not``, ``a if c else b``, and the
+functions in ``FUNCTIONS``. ``/`` must divide exactly when both sides are integers (channel counts stay integral);
+``**`` and every intermediate value are bounded; attribute access, subscripts, lambdas, comprehensions and calls
+of anything else are refused with an error naming the construct.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import operator
+import re
+
+from ..errors import SpecError
+from .limits import MAX_EXPR_CHARS, MAX_EXPR_NODES, MAX_INT_DIGITS
+
+_LIMIT = 10**MAX_INT_DIGITS
+
+
+def make_divisible(v, divisor=8, min_value=None):
+    """Round a channel count to a multiple of ``divisor``, never more than 10% below ``v`` (MobileNet v2)."""
+    min_value = divisor if min_value is None else min_value
+    new_v = max(min_value, int(v + divisor / 2) // divisor * divisor)
+    if new_v < 0.9 * v:
+        new_v += divisor
+    return new_v
+
+
+FUNCTIONS = {
+    "min": min,
+    "max": max,
+    "abs": abs,
+    "int": int,
+    "round": round,
+    "floor": math.floor,
+    "ceil": math.ceil,
+    "make_divisible": make_divisible,
+}
+
+_BINOPS = {
+    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.FloorDiv: operator.floordiv,
+    ast.Mod: operator.mod, ast.Div: None, ast.Pow: None,
+}
+_CMPOPS = {
+    ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt, ast.LtE: operator.le,
+    ast.Gt: operator.gt, ast.GtE: operator.ge,
+}
+
+# `$name` alone, `$(expr)` or `${expr}` as the whole value; the same forms embedded in a longer string interpolate.
+_WHOLE = re.compile(r"^\$(?:([A-Za-z_]\w*)|\((.*)\)|\{(.*)\})$", re.S)
+_EMBED = re.compile(r"\$(?:([A-Za-z_]\w*)|\(([^()]*)\)|\{([^{}]*)\})")
+
+
+class Evaluator:
+    """Evaluates expressions against one environment of names."""
+
+    def __init__(self, env: dict):
+        self.env = env
+
+    def value(self, v):
+        """Resolve a YAML value: strings that are `$` expressions are evaluated, everything else is returned."""
+        if not isinstance(v, str) or "$" not in v:
+            return v
+        m = _WHOLE.match(v.strip())
+        if m:
+            return self.eval(next(g for g in m.groups() if g is not None))
+        return _EMBED.sub(lambda mm: str(self.eval(next(g for g in mm.groups() if g is not None))), v)
+
+    def eval(self, text: str):
+        text = text.strip()
+        if not text:
+            raise SpecError("empty expression '$()'")
+        if len(text) > MAX_EXPR_CHARS:
+            raise SpecError(f"expression longer than {MAX_EXPR_CHARS} characters")
+        try:
+            tree = ast.parse(text, mode="eval")
+        except SyntaxError:
+            raise SpecError(f"cannot parse expression '{text}'") from None
+        count = sum(1 for _ in ast.walk(tree))
+        if count > MAX_EXPR_NODES:
+            raise SpecError(f"expression '{text}' has {count} terms, more than the limit of {MAX_EXPR_NODES}")
+        try:
+            return self._ev(tree.body, text)
+        except SpecError:
+            raise
+        except ZeroDivisionError:
+            raise SpecError(f"division by zero in '{text}'") from None
+        except (TypeError, ValueError, OverflowError) as e:
+            raise SpecError(f"cannot evaluate '{text}': {e}") from None
+
+    def _bounded(self, x, text):
+        if isinstance(x, (int, float)) and not isinstance(x, bool) and abs(x) > _LIMIT:
+            raise SpecError(f"value in '{text}' exceeds 10**{MAX_INT_DIGITS}")
+        return x
+
+    def _ev(self, n, text):
+        if isinstance(n, ast.Constant):
+            if isinstance(n.value, (int, float, str, bool)):
+                return self._bounded(n.value, text)
+            raise SpecError(f"unsupported constant in '{text}'")
+        if isinstance(n, ast.Name):
+            if n.id in self.env:
+                return self.env[n.id]
+            if n.id in ("True", "False"):
+                return n.id == "True"
+            known = ", ".join(sorted(self.env)) or "none"
+            raise SpecError(f"unknown name '{n.id}' in '{text}' (known: {known})")
+        if isinstance(n, ast.BinOp) and type(n.op) in _BINOPS:
+            a, b = self._ev(n.left, text), self._ev(n.right, text)
+            if isinstance(a, str) or isinstance(b, str):
+                if isinstance(n.op, ast.Add) and isinstance(a, str) and isinstance(b, str):
+                    return a + b
+                raise SpecError(f"arithmetic on text in '{text}'")
+            if isinstance(n.op, ast.Pow):
+                if abs(b) > 64 or (abs(a) > 1 and abs(b) * math.log10(abs(a)) > MAX_INT_DIGITS):
+                    raise SpecError(f"exponent too large in '{text}'")
+                return self._bounded(a**b, text)
+            if isinstance(n.op, ast.Div):
+                if isinstance(a, int) and isinstance(b, int):
+                    if b == 0:
+                        raise ZeroDivisionError
+                    if a % b:
+                        raise SpecError(f"'{text}': {a}/{b} is not a whole number (use // to floor)")
+                    return a // b
+                return self._bounded(a / b, text)
+            return self._bounded(_BINOPS[type(n.op)](a, b), text)
+        if isinstance(n, ast.UnaryOp):
+            v = self._ev(n.operand, text)
+            if isinstance(n.op, ast.USub):
+                return -v
+            if isinstance(n.op, ast.UAdd):
+                return +v
+            if isinstance(n.op, ast.Not):
+                return not v
+        if isinstance(n, ast.BoolOp):
+            # Python's semantics: `a or b` is the first true value (`$(width or c)`), `a and b` the first false
+            v = None
+            for sub in n.values:
+                v = self._ev(sub, text)
+                if bool(v) == isinstance(n.op, ast.Or):
+                    return v
+            return v
+        if isinstance(n, ast.Compare):
+            left = self._ev(n.left, text)
+            for op, right_n in zip(n.ops, n.comparators):
+                if type(op) not in _CMPOPS:
+                    raise SpecError(f"unsupported comparison in '{text}'")
+                right = self._ev(right_n, text)
+                if not _CMPOPS[type(op)](left, right):
+                    return False
+                left = right
+            return True
+        if isinstance(n, ast.IfExp):
+            return self._ev(n.body, text) if self._ev(n.test, text) else self._ev(n.orelse, text)
+        if isinstance(n, ast.Call):
+            if not isinstance(n.func, ast.Name) or n.func.id not in FUNCTIONS or n.keywords:
+                fn = n.func.id if isinstance(n.func, ast.Name) else "that"
+                raise SpecError(f"'{text}': calling {fn} is not allowed "
+                                f"(functions: {', '.join(sorted(FUNCTIONS))})")
+            args = [self._ev(a, text) for a in n.args]
+            return self._bounded(FUNCTIONS[n.func.id](*args), text)
+        what = {ast.Attribute: "attribute access", ast.Subscript: "subscripts", ast.Lambda: "lambda",
+                ast.ListComp: "comprehensions", ast.GeneratorExp: "comprehensions"}.get(type(n), type(n).__name__)
+        raise SpecError(f"'{text}': {what} is not allowed in spec expressions")
