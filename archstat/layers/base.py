@@ -311,7 +311,7 @@ def window_formula(size, k, s, plo, phi, d=1, ceil_mode=False, out=None) -> str:
 
     ``(227 - 11 + 2*0)/4 + 1 = 55``; ``(7 - 3 + 2*0)/3 + 1 = 2.33 -> floor 2``.
     """
-    span = f"{d}*({k}-1)+1" if d != 1 else str(k)
+    span = f"({d}*({k}-1)+1)" if d != 1 else str(k)
     pad = f"2*{plo}" if plo == phi else f"{plo} + {phi}"
     text = f"({size} - {span} + {pad})/{s} + 1"
     exact = Fraction(size + plo + phi - (d * (k - 1) + 1), s) + 1

@@ -1,0 +1,41 @@
+"""The README is part of the product: its commands are the ones CI runs, and its references are complete."""
+
+import re
+
+from conftest import ROOT
+
+
+def readme() -> str:
+    return (ROOT / "README.md").read_text()
+
+
+def test_first_screen_has_the_two_commands():
+    first = readme()[:1500]
+    assert "pip install -e . && archstat summary vgg16" in first
+    assert 'pip install -e ".[test]" && python -m pytest -q' in first
+
+
+def test_ci_runs_the_readme_test_command():
+    ci = (ROOT / ".ci" / "run").read_text()
+    test_cmd = re.search(r'^(pip install -e "\.\[test\]" && python -m pytest -q)$', readme(), re.M).group(1)
+    assert test_cmd in ci.splitlines()
+    assert 'pip install -q "torch==2.13.0"' in ci
+
+
+def test_every_layer_kind_is_documented():
+    from archstat.layers import KINDS
+
+    text = readme()
+    for kind, cls in KINDS.items():
+        assert f"| `{kind}` |" in text, kind
+        assert cls.flops_rule and cls.flops_rule in text, kind
+
+
+def test_limits_match_the_code():
+    from archstat.spec import limits
+
+    text = readme()
+    assert f"| layers after expanding blocks and repeats | {limits.MAX_LAYERS:,} |" in text
+    assert f"| one `repeat` count | {limits.MAX_REPEAT:,}" in text
+    assert f"{limits.MAX_EXPR_CHARS} characters, {limits.MAX_EXPR_NODES} syntax nodes" in text
+    assert "| spec file size | 1 MiB |" in text and limits.MAX_SPEC_BYTES == 1 << 20
