@@ -199,7 +199,7 @@ a = archstat.analyze(name)
 t5 = time.perf_counter()
 print_summary(a, Console(file=devnull, highlight=False, width=140), None)
 t6 = time.perf_counter()
-new = sorted({m.split(".")[0] for m in set(sys.modules) - before})
+new = sorted({m.split(".")[0] for m in sys.modules} - {m.split(".")[0] for m in before})
 print(json.dumps({"import_cli": t1 - t0, "analyze_cold": t2 - t1, "render_cold": t3 - t2, "main_warm": t4 - t3,
                   "analyze_warm": t5 - t4, "render_warm": t6 - t5, "new_in_main": new}))
 """
@@ -595,7 +595,8 @@ def render_report(info: dict, opts: dict, startup: dict, phases: dict | None, im
           f"{ms(phases['render_warm'])} |")
         w("")
         if phases["new_in_main"]:
-            w("Top-level packages first imported during `main()` itself (after analysis and rendering were warm): "
+            w(f"Top-level packages and modules first imported during `main()` itself, i.e. by the CLI layer "
+              f"(analysis and rendering were already warm): {len(phases['new_in_main'])}: "
               + ", ".join(f"`{p}`" for p in phases["new_in_main"]) + ".")
             w("")
     elif phases:

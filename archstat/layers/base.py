@@ -317,9 +317,12 @@ def window_formula(size, k, s, plo, phi, d=1, ceil_mode=False, out=None) -> str:
     exact = Fraction(size + plo + phi - (d * (k - 1) + 1), s) + 1
     if exact.denominator == 1:
         return f"{text} = {exact.numerator}"
-    rounded = out if out is not None else (int(exact) if not ceil_mode else -(-exact.numerator // exact.denominator))
-    how = "ceil" if ceil_mode else "floor"
-    return f"{text} = {float(exact):.2f} -> {how} {rounded}"
+    if not ceil_mode:
+        return f"{text} = {float(exact):.2f} -> floor {int(exact)}"
+    up = -(-exact.numerator // exact.denominator)
+    if out is not None and out != up:  # PyTorch drops a last window that would start in the right padding
+        return f"{text} = {float(exact):.2f} -> ceil {up}, less the last window (it would start in the padding) = {out}"
+    return f"{text} = {float(exact):.2f} -> ceil {up}"
 
 
 def _unseen(size, k, s, plo, phi, d=1):
