@@ -392,7 +392,8 @@ def _arith(text: str) -> Fraction:
     return ev(ast.parse(text.strip(), mode="eval"))
 
 
-_SHAPE_LINE = re.compile(r"^([HW])' = (.+?) = (-?[\d.]+)(?: -> (floor|ceil) (\d+))?$")
+_SHAPE_LINE = re.compile(r"^([HW])' = (.+?) = (-?[\d.]+)(?: -> (floor|ceil) (\d+)"
+                         r"(?:, less the last window \(it would start in the padding\) = (\d+))?)?$")
 
 
 def check_shape_line(line: str, out: tuple) -> None:
@@ -401,10 +402,10 @@ def check_shape_line(line: str, out: tuple) -> None:
     m = _SHAPE_LINE.match(line)
     if not m:
         return None
-    axis, formula, shown, how, rounded = m.groups()
+    axis, formula, shown, how, rounded, dropped = m.groups()
     want = out[1] if axis == "H" else out[2]
     exact = _arith(formula)
-    final = int(rounded) if rounded else int(shown)
+    final = int(dropped) if dropped else int(rounded) if rounded else int(shown)
     assert final == want, f"{line!r}: ends with {final}, output {axis} is {want}"
     if how is None:
         assert exact == int(shown), f"{line!r}: the formula evaluates to {exact}, not {shown}"
@@ -412,8 +413,9 @@ def check_shape_line(line: str, out: tuple) -> None:
         assert abs(float(exact) - float(shown)) < 0.006, f"{line!r}: the formula evaluates to {float(exact):.4f}"
         if how == "floor":
             assert math.floor(exact) == final, f"{line!r}: floor({exact}) is {math.floor(exact)}"
-        else:  # ceil mode may drop a last window that would start in the right padding (PyTorch)
-            assert final in (math.ceil(exact), math.ceil(exact) - 1), line
+        else:  # ceil mode may drop a last window that would start in the right padding (PyTorch), and says so
+            assert int(rounded) == math.ceil(exact), line
+            assert final == (int(rounded) - 1 if dropped else int(rounded)), line
     return axis
 
 
