@@ -159,6 +159,7 @@ def machine_info() -> dict:
 def bench_startup(names: tuple[str, ...], runs: int) -> dict:
     py = sys.executable
     out = {"baselines": {}, "summary": {}, "errors": {}}
+    out["baselines"]["python -S -c pass"] = stats(time_command([py, "-S", "-c", "pass"], runs))
     out["baselines"]["python -c pass"] = stats(time_command([py, "-c", "pass"], runs))
     out["baselines"]['python -c "import archstat.cli"'] = stats(
         time_command([py, "-c", "import archstat.cli"], runs))
@@ -392,13 +393,16 @@ SERIES = {
 }
 
 
-def time_load_analyze(path: str, repeats: int) -> dict:
+def time_load_analyze(path: str, repeats: int, min_time: float = 0.0, max_repeats: int = 0) -> dict:
+    """Best of `repeats` runs, or more (up to max_repeats) until min_time seconds have been spent: small specs
+    take a few ms, so they get more tries and their best is as trustworthy as a large spec's."""
     import archstat
     import archstat.engine
 
     best = {"total": float("inf"), "load": float("inf"), "analyze": float("inf")}
     layers = 0
-    for _ in range(repeats):
+    done, spent = 0, 0.0
+    while done < repeats or (spent < min_time and done < max_repeats):
         gc.collect()
         t0 = time.perf_counter()
         graph = archstat.load(path)
@@ -410,7 +414,10 @@ def time_load_analyze(path: str, repeats: int) -> dict:
         best["load"] = min(best["load"], t1 - t0)
         best["analyze"] = min(best["analyze"], t2 - t1)
         del graph, analysis
+        done += 1
+        spent += t2 - t0
     best["layers"] = layers
+    best["repeats"] = done
     return best
 
 
@@ -442,7 +449,7 @@ def fit(points: list[tuple[int, float]]) -> dict:
     return {"fixed_s": a, "per_layer_s": b, "exponent": k, "r2": r2}
 
 
-def bench_scaling(sizes: tuple[int, ...], repeats: int) -> dict:
+def bench_scaling(sizes: tuple[int, ...], repeats: int, min_time: float, max_repeats: int) -> dict:
     import archstat  # noqa: F401  (import cost kept out of the first timing)
     import archstat.engine  # noqa: F401
 
@@ -462,7 +469,7 @@ def bench_scaling(sizes: tuple[int, ...], repeats: int) -> dict:
                 with open(path, "w") as fh:
                     fh.write(make(n))
                 try:
-                    r = time_load_analyze(path, repeats)
+                    r = time_load_analyze(path, repeats, min_time, max_repeats)
                 except Exception as e:  # an archstat error here means the generated spec or the engine broke
                     raise BenchError(f"scaling '{label}' at N={n}: {type(e).__name__}: {e}") from None
                 r["n"] = n
@@ -585,7 +592,8 @@ def render_report(info: dict, opts: dict, startup: dict, phases: dict | None, im
         w("")
         w("| Phase | ms |")
         w("|---|---:|")
-        w(f"| Interpreter start-up (`python -c pass`, measured above) | {ms(base)} |")
+        w(f"| Interpreter start-up (`python -c pass`, measured above; `site` and `.pth` hooks included) "
+          f"| {ms(base)} |")
         w(f"| `import archstat.cli` (typer and what the CLI module imports) | {ms(phases['import_cli'])} |")
         w(f"| `archstat.analyze` cold (PyYAML, spec expansion, layer kinds, engine) | {ms(phases['analyze_cold'])} |")
         w(f"| Rendering the rich table cold (rich imports included) | {ms(phases['render_cold'])} |")
@@ -667,7 +675,8 @@ def render_report(info: dict, opts: dict, startup: dict, phases: dict | None, im
     w(f"Generated specs (in a temporary directory, deleted afterwards), input 3x32x32, a stem conv, then named "
       f"repeat groups (at most {MAX_REPEAT:,} passes each) of a unit. Timed in-process with `time.perf_counter`: "
       f"`archstat.load(path)` (read, YAML parse, expansion) + `archstat.engine.analyze(graph)`, best of "
-      f"{opts['repeats']}, garbage collector on (as in normal use), `gc.collect()` before each repeat. "
+      f"{opts['repeats']} (small sizes: more tries, up to {opts['max_repeats']}, until {opts['min_time']} s is "
+      f"spent; the count is in the table), garbage collector on (as in normal use), `gc.collect()` before each repeat. "
       f"Targets: {SCALING_TARGET_N:,} layers under {SCALING_TARGET_S} s; per-layer cost at the largest size at "
       f"most {LINEAR_MAX_RATIO}x that at the smallest.")
     w("")
@@ -675,14 +684,16 @@ def render_report(info: dict, opts: dict, startup: dict, phases: dict | None, im
     w("- residual (block per unit): the same unit written as a block with an argument, used once per pass")
     w("- plain (repeat group): unit = conv 3x3 pad 1, batchnorm, relu: 3 layers")
     w("")
+    w("Load and Analyze are each the best of their own timings; Total is the best whole load + analyze.")
+    w("")
     for label, s in scaling.items():
         w(f"### {label}")
         w("")
-        w("| N (target) | Layers | Spec bytes | Load (ms) | Analyze (ms) | Total (ms) | µs per layer |")
-        w("|---:|---:|---:|---:|---:|---:|---:|")
+        w("| N (target) | Layers | Spec bytes | Best of | Load (ms) | Analyze (ms) | Total (ms) | µs per layer |")
+        w("|---:|---:|---:|---:|---:|---:|---:|---:|")
         for r in s["rows"]:
-            w(f"| {r['n']:,} | {r['layers']:,} | {r['spec_bytes']:,} | {ms(r['load'])} | {ms(r['analyze'])} "
-              f"| {ms(r['total'])} | {1e6 * r['total'] / r['layers']:.1f} |")
+            w(f"| {r['n']:,} | {r['layers']:,} | {r['spec_bytes']:,} | {r['repeats']} | {ms(r['load'])} "
+              f"| {ms(r['analyze'])} | {ms(r['total'])} | {1e6 * r['total'] / r['layers']:.1f} |")
         f = s["fit"]
         w("")
         verdict = "linear" if s["ratio"] <= LINEAR_MAX_RATIO else "NOT linear"
@@ -713,6 +724,10 @@ def observations(startup: dict, phases: dict | None, imports: dict, scaling: dic
         out.append(f"`summary {name}`: median {ms(s['median'])} ms, of which {ms(base)} ms is a bare interpreter "
                    f"start ({100 * base / s['median']:.0f}%); the target leaves {ms(SUMMARY_TARGET_S - base)} ms for "
                    f"everything archstat does.")
+    nosite = startup["baselines"]["python -S -c pass"]["median"]
+    out.append(f"Interpreter start-up here: {ms(nosite)} ms without `site` (`-S`), {ms(base)} ms with it; the "
+               f"{ms(base - nosite)} ms difference is `site` and the `.pth` hooks of this Python installation, paid by "
+               f"every command and outside archstat's control.")
     out.append(f"`import archstat.cli` alone adds {ms(cli - base)} ms to a bare interpreter.")
     if phases and "error" not in phases:
         parts = {"CLI dispatch (option parsing/coercion)": phases["dispatch"],
@@ -760,6 +775,8 @@ def main(argv: list[str] | None = None) -> int:
         "importtime_runs": 1 if args.quick else 3,
         "phase_runs": 2 if args.quick else 5,
         "repeats": 2 if args.quick else 3,
+        "min_time": 0.25 if args.quick else 0.6,  # per size: small sizes are repeated until this much time is spent
+        "max_repeats": 5 if args.quick else 10,
     }
     if opts["runs"] < 1:
         ap.error("--runs must be at least 1")
@@ -778,7 +795,7 @@ def main(argv: list[str] | None = None) -> int:
         print("  2/3 imports ...", flush=True)
         imports = bench_imports(SUMMARY_SPECS, opts["importtime_runs"])
         print("  3/3 engine scaling ...", flush=True)
-        scaling = bench_scaling(SCALING_N, opts["repeats"])
+        scaling = bench_scaling(SCALING_N, opts["repeats"], opts["min_time"], opts["max_repeats"])
     except BenchError as e:
         print(f"bench_core: error: {e}", file=sys.stderr)
         return 2

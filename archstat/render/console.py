@@ -14,32 +14,51 @@ from .numbers import commas, human, human_bytes, shape
 from .records import input_hw, rf_cell, rows
 
 
-def summary_table(a: Analysis, depth: int | None = None) -> Table:
-    title = a.graph.meta.get("title") or a.name
-    t = Table(title=f"{title} [dim]({a.name}; input {shape(a.input_shape)}, batch {a.batch}, {a.dtype})[/dim]",
-              box=box.SIMPLE_HEAD, show_footer=False, title_justify="left", pad_edge=False)
-    t.add_column("#", justify="right", style="dim")
-    t.add_column("Layer", no_wrap=True, overflow="fold")
-    t.add_column("Kind", style="cyan", no_wrap=True)
-    t.add_column("Output (CxHxW)", justify="right", no_wrap=True)
-    t.add_column("Params", justify="right", no_wrap=True)
-    t.add_column("MACs", justify="right", no_wrap=True)
-    t.add_column("Activations", justify="right", no_wrap=True)
-    t.add_column("RF (stride)", justify="right", no_wrap=True)
+COLUMNS = [("#", "r"), ("Layer", "l"), ("Kind", "l"), ("Output (CxHxW)", "r"), ("Params", "r"), ("MACs", "r"),
+           ("Activations", "r"), ("RF (stride)", "r")]
+
+
+def summary_cells(a: Analysis, depth: int | None = None) -> list[list[tuple[str, str]]]:
+    """The table as rows of (text, style) cells; the input row first."""
     n_in = a.batch
     for d in a.input_shape:
         n_in *= d
-    t.add_row("0", "input", "", shape(a.input_shape), "0", "0", human(n_in), "1 (1)" if len(a.input_shape) == 3 else "all")
+    out = [[("0", "dim"), ("input", ""), ("", ""), (shape(a.input_shape), ""), ("0", "dim"), ("0", "dim"),
+            (human(n_in), ""), ("1 (1)" if len(a.input_shape) == 3 else "all", "")]]
     for i, r in enumerate(rows(a, depth), 1):
         if r["new_memory"] or r["kind"] == "group":
-            act = human(r["activations"])
+            act = (human(r["activations"]), "")
         else:
-            act = Text("in place" if r["kind"] not in ("flatten", "crop", "identity") else "view", style="dim")
-        macs = human(r["macs"]) if r["macs"] else ("?" if r["macs"] is None else Text("0", style="dim"))
-        params = commas(r["params"]) if r["params"] else Text("0", style="dim")
-        name = r["name"] + (f" [dim]({r['layers']} layers)[/dim]" if r.get("layers") else "")
-        t.add_row(str(i), name, r["kind"], shape(r["output_shape"]), params, macs, act, rf_cell(r["rf"]))
-    return t
+            act = ("in place" if r["kind"] not in ("flatten", "crop", "identity") else "view", "dim")
+        macs = (human(r["macs"]), "") if r["macs"] else (("?", "bold yellow") if r["macs"] is None else ("0", "dim"))
+        params = (commas(r["params"]), "") if r["params"] else ("0", "dim")
+        name = r["name"] + (f" ({r['layers']} layers)" if r.get("layers") else "")
+        out.append([(str(i), "dim"), (name, ""), (r["kind"], "cyan"), (shape(r["output_shape"]), ""), params, macs,
+                    act, (rf_cell(r["rf"]), "")])
+    return out
+
+
+def summary_table(a: Analysis, depth: int | None = None) -> Text:
+    """The per-layer table as one styled Text: columns padded by hand, because rich's Table measures and
+    renders every cell separately (about 120 ms for ResNet-50's 175 rows, against a 0.3 s budget for the
+    whole command; reports/perf_core.md)."""
+    cells = summary_cells(a, depth)
+    widths = [max(len(h), *(len(row[j][0]) for row in cells)) for j, (h, _) in enumerate(COLUMNS)]
+    title = a.graph.meta.get("title") or a.name
+    text = Text(title, style="italic")
+    text.append(f" ({a.name}; input {shape(a.input_shape)}, batch {a.batch}, {a.dtype})\n\n", style="dim")
+    gap = "   "
+    header = gap.join(h.rjust(w) if al == "r" else h.ljust(w) for (h, al), w in zip(COLUMNS, widths))
+    text.append(" " + header + "\n", style="bold")
+    text.append(" " + "─" * len(header) + "\n")
+    for row in cells:
+        text.append(" ")
+        for j, ((value, style), (_, al), w) in enumerate(zip(row, COLUMNS, widths)):
+            if j:
+                text.append(gap)
+            text.append(value.rjust(w) if al == "r" else value.ljust(w), style=style or None)
+        text.append("\n")
+    return text
 
 
 def totals_lines(a: Analysis) -> list[str]:
@@ -60,7 +79,7 @@ def totals_lines(a: Analysis) -> list[str]:
 
 
 def print_summary(a: Analysis, console: Console, depth: int | None = None) -> None:
-    console.print(summary_table(a, depth))
+    console.print(summary_table(a, depth), soft_wrap=True)
     for line in totals_lines(a):
         console.print(line, highlight=False)
     console.print()
