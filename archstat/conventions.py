@@ -22,9 +22,9 @@ CONVENTIONS = {
 def short(dtype: str, batch: int) -> list[str]:
     """The lines printed under a summary table."""
     return [
-        f"MACs: multiply-accumulates of conv/deconv/linear, bias excluded. FLOPs: 2 x MACs + every other op's "
-        f"arithmetic (rules: 'archstat kinds').",
+        "MACs: multiply-accumulates of conv/deconv/linear, bias excluded. FLOPs: 2 x MACs + every other op's "
+        "arithmetic (rules: 'archstat kinds').",
         f"Activations: input + every layer output except in-place ops and views; batch {batch}, {dtype}. "
-        f"Peak: most bytes alive at once in an inference pass.",
+        "Peak: most bytes alive at once in an inference pass.",
         "RF: receptive field size (effective stride) in input pixels; 'all' after global pooling or flatten.",
     ]

@@ -1,4 +1,7 @@
+import ast
+import operator
 import pathlib
+from fractions import Fraction
 
 import pytest
 
@@ -14,3 +17,25 @@ def write_spec(tmp_path):
         p.write_text(text)
         return str(p)
     return _write
+
+
+_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
+
+
+def arith(text: str) -> Fraction:
+    """Exact value of plain arithmetic text (the derivations of ``explain``): integers, + - * /, unary minus and
+    parentheses; anything else fails. A test-side walker, independent of archstat's own evaluator."""
+
+    def ev(n):
+        if isinstance(n, ast.Expression):
+            return ev(n.body)
+        if isinstance(n, ast.Constant) and type(n.value) is int:
+            return Fraction(n.value)
+        if isinstance(n, ast.UnaryOp) and isinstance(n.op, (ast.USub, ast.UAdd)):
+            v = ev(n.operand)
+            return -v if isinstance(n.op, ast.USub) else v
+        if isinstance(n, ast.BinOp) and type(n.op) in _OPS:
+            return _OPS[type(n.op)](ev(n.left), ev(n.right))
+        raise AssertionError(f"not plain arithmetic: {type(n).__name__} in {text!r}")
+
+    return ev(ast.parse(text.strip(), mode="eval"))

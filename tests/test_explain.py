@@ -8,10 +8,8 @@ layer's output height and width. A CLI check runs ``archstat explain`` on VGG-16
 
 from __future__ import annotations
 
-import ast
 import functools
 import math
-import operator
 import re
 from fractions import Fraction
 
@@ -25,25 +23,7 @@ from archstat.cli import app
 SPECS = builtin_names()
 
 
-_OPS = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv}
-
-
-def arith(text: str) -> Fraction:
-    """Exact value of plain arithmetic text; anything but integers, + - * /, unary minus and parentheses fails."""
-
-    def ev(n):
-        if isinstance(n, ast.Expression):
-            return ev(n.body)
-        if isinstance(n, ast.Constant) and type(n.value) is int:
-            return Fraction(n.value)
-        if isinstance(n, ast.UnaryOp) and isinstance(n.op, (ast.USub, ast.UAdd)):
-            v = ev(n.operand)
-            return -v if isinstance(n.op, ast.USub) else v
-        if isinstance(n, ast.BinOp) and type(n.op) in _OPS:
-            return _OPS[type(n.op)](ev(n.left), ev(n.right))
-        raise AssertionError(f"not plain arithmetic: {type(n).__name__} in {text!r}")
-
-    return ev(ast.parse(text.strip(), mode="eval"))
+from conftest import arith  # noqa: E402
 
 
 def test_arith_walker():

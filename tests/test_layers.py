@@ -14,7 +14,6 @@ and archstat's documented counting conventions (MACs of conv = output elements *
 
 from __future__ import annotations
 
-import ast
 import math
 import re
 from dataclasses import dataclass, field
@@ -366,30 +365,7 @@ def test_adaptive_helper_agrees_with_table():
 
 
 # ---------------------------------------------------------------------------------------------------- derivations
-def _arith(text: str) -> Fraction:
-    """Evaluate plain arithmetic (digits, + - * /, parentheses) exactly; anything else is refused."""
-
-    def ev(n):
-        if isinstance(n, ast.Expression):
-            return ev(n.body)
-        if isinstance(n, ast.Constant) and type(n.value) is int:
-            return Fraction(n.value)
-        if isinstance(n, ast.UnaryOp) and isinstance(n.op, (ast.USub, ast.UAdd)):
-            v = ev(n.operand)
-            return -v if isinstance(n.op, ast.USub) else v
-        if isinstance(n, ast.BinOp):
-            a, b = ev(n.left), ev(n.right)
-            if isinstance(n.op, ast.Add):
-                return a + b
-            if isinstance(n.op, ast.Sub):
-                return a - b
-            if isinstance(n.op, ast.Mult):
-                return a * b
-            if isinstance(n.op, ast.Div):
-                return a / b
-        raise AssertionError(f"not plain arithmetic: {ast.dump(n)} in {text!r}")
-
-    return ev(ast.parse(text.strip(), mode="eval"))
+from conftest import arith as _arith  # noqa: E402  (shared with test_explain.py)
 
 
 _SHAPE_LINE = re.compile(r"^([HW])' = (.+?) = (-?[\d.]+)(?: -> (floor|ceil) (\d+)"

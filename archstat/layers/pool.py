@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ..arith import window_out
 from ..errors import SpecError
-from .base import Bool, Int, Layer, Padding, Pair, Window, unseen_notes, window_check, window_formula
+from .base import Bool, Layer, Padding, Pair, Window, unseen_notes, window_check, window_formula
 
 
 class _Pool(Layer):

@@ -92,8 +92,6 @@ def print_summary(a: Analysis, console: Console, depth: int | None = None) -> No
 
 
 def print_explain(a: Analysis, name: str, console: Console) -> None:
-    from ..layers.base import GLOBAL
-
     r = a.layer(name)
     layer = r.node.layer
     shapes = {"input": a.input_shape, **{x.name: x.output_shape for x in a.layers}}

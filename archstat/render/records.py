@@ -11,7 +11,7 @@ import json
 
 from .. import rf
 from ..conventions import CONVENTIONS
-from ..engine import Analysis, LayerResult
+from ..engine import Analysis
 from ..layers.base import spatial
 from .numbers import human, human_bytes, shape
 
