@@ -37,6 +37,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:  # the in-process timings use this checkout's archstat, as the subprocesses do
+    sys.path.insert(0, str(ROOT))
 DEFAULT_REPORT = ROOT / "reports" / "perf_core.md"
 
 # ---- targets ----------------------------------------------------------------------------------------------------
@@ -81,22 +83,33 @@ def _first_line(text: str | None) -> str:
     return lines[-1].strip() if lines else "(no message)"
 
 
-def time_command(argv: list[str], runs: int, warmup: int = 1) -> list[float]:
-    """Wall time of a whole process, stdout to /dev/null; the warm-up runs also check that it succeeds."""
-    for _ in range(warmup):
-        r = _run(argv)
-        if r.returncode != 0:
-            raise BenchError(f"`{' '.join(argv[1:])}` exited {r.returncode}: {_first_line(r.stderr)}")
-    times = []
+def time_commands(commands: dict[str, list[str]], runs: int, warmup: int = 1) -> tuple[dict, dict]:
+    """Wall time of whole processes, stdout to /dev/null: ({label: [seconds]}, {label: error}).
+
+    The warm-up run of each command also checks that it succeeds. The timed runs go round-robin over the
+    commands, so that a slow spell of a shared machine falls on all of them alike, not on one.
+    """
+    times: dict[str, list[float]] = {}
+    errors: dict[str, str] = {}
+    for label, argv in commands.items():
+        for _ in range(warmup):
+            r = _run(argv)
+            if r.returncode != 0:
+                errors[label] = f"`{' '.join(argv[1:])}` exited {r.returncode}: {_first_line(r.stderr)}"
+                break
+        else:
+            times[label] = []
     for _ in range(runs):
-        t0 = time.perf_counter()
-        r = subprocess.run(argv, cwd=ROOT, env=_env(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL)
-        dt = time.perf_counter() - t0
-        if r.returncode != 0:
-            raise BenchError(f"`{' '.join(argv[1:])}` exited {r.returncode} during timing")
-        times.append(dt)
-    return times
+        for label in times:
+            argv = commands[label]
+            t0 = time.perf_counter()
+            r = subprocess.run(argv, cwd=ROOT, env=_env(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+            dt = time.perf_counter() - t0
+            if r.returncode != 0:
+                raise BenchError(f"`{' '.join(argv[1:])}` exited {r.returncode} during timing")
+            times[label].append(dt)
+    return times, errors
 
 
 def stats(times: list[float]) -> dict:
@@ -158,17 +171,16 @@ def machine_info() -> dict:
 # ---- 1. whole-process wall time ----------------------------------------------------------------------------------
 def bench_startup(names: tuple[str, ...], runs: int) -> dict:
     py = sys.executable
-    out = {"baselines": {}, "summary": {}, "errors": {}}
-    out["baselines"]["python -S -c pass"] = stats(time_command([py, "-S", "-c", "pass"], runs))
-    out["baselines"]["python -c pass"] = stats(time_command([py, "-c", "pass"], runs))
-    out["baselines"]['python -c "import archstat.cli"'] = stats(
-        time_command([py, "-c", "import archstat.cli"], runs))
-    for name in names:
-        try:
-            out["summary"][name] = stats(time_command([py, "-m", "archstat", "summary", name], runs))
-        except BenchError as e:
-            out["errors"][name] = str(e)
-    return out
+    baselines = {"python -S -c pass": [py, "-S", "-c", "pass"], "python -c pass": [py, "-c", "pass"],
+                 'python -c "import archstat.cli"': [py, "-c", "import archstat.cli"]}
+    commands = {**baselines, **{name: [py, "-m", "archstat", "summary", name] for name in names}}
+    times, errors = time_commands(commands, runs)
+    for label in baselines:
+        if label in errors:
+            raise BenchError(errors[label])
+    return {"baselines": {k: stats(times[k]) for k in baselines},
+            "summary": {n: stats(times[n]) for n in names if n in times},
+            "errors": {n: errors[n] for n in names if n in errors}}
 
 
 # In a fresh interpreter: import the CLI, analyse and render once cold (imports included), run the CLI's main
@@ -449,33 +461,47 @@ def fit(points: list[tuple[int, float]]) -> dict:
     return {"fixed_s": a, "per_layer_s": b, "exponent": k, "r2": r2}
 
 
-def bench_scaling(sizes: tuple[int, ...], repeats: int, min_time: float, max_repeats: int) -> dict:
+def bench_scaling(sizes: tuple[int, ...], rounds: int, min_time: float, max_tries: int) -> dict:
+    """Per series: `rounds` rounds over all sizes (interleaved, so that a slow spell of a shared machine does not
+    land on one size only); per size the best over all its tries. In each round a size is tried once, or, when it
+    is small, until min_time/rounds seconds are spent (at most max_tries/rounds tries). At SCALING_TARGET_N each
+    round also times a run with the garbage collector disabled."""
     import archstat  # noqa: F401  (import cost kept out of the first timing)
     import archstat.engine  # noqa: F401
 
     out: dict = {}
+    per_round = max(1, max_tries // rounds)
     with tempfile.TemporaryDirectory(prefix="archstat-bench-") as tmp:
         for label, make in SERIES.items():
-            warm = os.path.join(tmp, f"{make.__name__}_warmup.yaml")
-            with open(warm, "w") as fh:
-                fh.write(make(min(sizes)))
-            try:  # first use of each code path (lazy imports, caches) kept out of the timings
-                time_load_analyze(warm, 1)
-            except Exception as e:
+            paths = {}
+            for n in sizes:
+                paths[n] = os.path.join(tmp, f"{make.__name__}_{n}.yaml")
+                with open(paths[n], "w") as fh:
+                    fh.write(make(n))
+            best = {n: {"total": float("inf"), "load": float("inf"), "analyze": float("inf"), "repeats": 0}
+                    for n in sizes}
+            no_gc = float("inf")
+            try:
+                time_load_analyze(paths[min(sizes)], 1)  # first use of each code path kept out of the timings
+                for _ in range(rounds):
+                    for n in sizes:
+                        r = time_load_analyze(paths[n], 1, min_time / rounds, per_round)
+                        b = best[n]
+                        for k in ("total", "load", "analyze"):
+                            b[k] = min(b[k], r[k])
+                        b["repeats"] += r["repeats"]
+                        b["layers"] = r["layers"]
+                        if n == SCALING_TARGET_N:
+                            no_gc = min(no_gc, time_without_gc(paths[n], 1))
+            except BenchError:
+                raise
+            except Exception as e:  # an archstat error here means the generated spec or the engine broke
                 raise BenchError(f"scaling '{label}': {type(e).__name__}: {e}") from None
             rows = []
             for n in sizes:
-                path = os.path.join(tmp, f"{make.__name__}_{n}.yaml")
-                with open(path, "w") as fh:
-                    fh.write(make(n))
-                try:
-                    r = time_load_analyze(path, repeats, min_time, max_repeats)
-                except Exception as e:  # an archstat error here means the generated spec or the engine broke
-                    raise BenchError(f"scaling '{label}' at N={n}: {type(e).__name__}: {e}") from None
-                r["n"] = n
-                r["spec_bytes"] = os.path.getsize(path)
+                r = dict(best[n], n=n, spec_bytes=os.path.getsize(paths[n]))
                 if n == SCALING_TARGET_N:
-                    r["total_no_gc"] = time_without_gc(path, repeats)
+                    r["total_no_gc"] = no_gc
                 rows.append(r)
             first, last = rows[0], rows[-1]
             ratio = (last["total"] / last["layers"]) / (first["total"] / first["layers"])
@@ -596,7 +622,7 @@ def render_report(info: dict, opts: dict, startup: dict, phases: dict | None, im
           f"| {ms(base)} |")
         w(f"| `import archstat.cli` (typer and what the CLI module imports) | {ms(phases['import_cli'])} |")
         w(f"| `archstat.analyze` cold (PyYAML, spec expansion, layer kinds, engine) | {ms(phases['analyze_cold'])} |")
-        w(f"| Rendering the rich table cold (rich imports included) | {ms(phases['render_cold'])} |")
+        w(f"| Rendering the summary with rich, cold (rich imports included) | {ms(phases['render_cold'])} |")
         w(f"| CLI dispatch: `main()` minus a warm analyze and render (option parsing and coercion) "
           f"| {ms(phases['dispatch'])} |")
         w(f"| (warm analyze / warm render, for reference) | {ms(phases['analyze_warm'])} / "
@@ -675,8 +701,8 @@ def render_report(info: dict, opts: dict, startup: dict, phases: dict | None, im
     w(f"Generated specs (in a temporary directory, deleted afterwards), input 3x32x32, a stem conv, then named "
       f"repeat groups (at most {MAX_REPEAT:,} passes each) of a unit. Timed in-process with `time.perf_counter`: "
       f"`archstat.load(path)` (read, YAML parse, expansion) + `archstat.engine.analyze(graph)`, best of "
-      f"{opts['repeats']} (small sizes: more tries, up to {opts['max_repeats']}, until {opts['min_time']} s is "
-      f"spent; the count is in the table), garbage collector on (as in normal use), `gc.collect()` before each repeat. "
+      f"{opts['repeats']} rounds that go over all sizes in turn (small sizes: more tries per round, up to "
+      f"{opts['max_repeats']} in all, until {opts['min_time']} s is spent; the count is in the table), garbage collector on (as in normal use), `gc.collect()` before each repeat. "
       f"Targets: {SCALING_TARGET_N:,} layers under {SCALING_TARGET_S} s; per-layer cost at the largest size at "
       f"most {LINEAR_MAX_RATIO}x that at the smallest.")
     w("")
@@ -776,7 +802,7 @@ def main(argv: list[str] | None = None) -> int:
         "phase_runs": 2 if args.quick else 5,
         "repeats": 2 if args.quick else 3,
         "min_time": 0.25 if args.quick else 0.6,  # per size: small sizes are repeated until this much time is spent
-        "max_repeats": 5 if args.quick else 10,
+        "max_repeats": 6 if args.quick else 12,
     }
     if opts["runs"] < 1:
         ap.error("--runs must be at least 1")
