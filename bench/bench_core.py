@@ -578,7 +578,7 @@ def render_report(info: dict, opts: dict, startup: dict, phases: dict | None, im
     w("- Packages: " + ", ".join(f"{k} {v}" for k, v in info["versions"].items()))
     w(f"- Commit: {info['commit']}")
     if info["dropped_env"]:
-        w(f"- Unset for the measured commands (set in the calling environment): "
+        w("- Unset for the measured commands (set in the calling environment): "
           + ", ".join(f"`{k}`" for k in info["dropped_env"])
           + " (so that bytecode is cached after the warm-up run, as in a normal install)")
     w("")
