@@ -10,6 +10,7 @@ from rich.text import Text
 from .. import rf
 from ..conventions import short
 from ..engine import Analysis
+from ..layers.base import elems
 from .numbers import commas, human, human_bytes, shape
 from .records import input_hw, rf_cell, rows
 
@@ -20,11 +21,8 @@ COLUMNS = [("#", "r"), ("Layer", "l"), ("Kind", "l"), ("Output (CxHxW)", "r"), (
 
 def summary_cells(a: Analysis, depth: int | None = None) -> list[list[tuple[str, str]]]:
     """The table as rows of (text, style) cells; the input row first."""
-    n_in = a.batch
-    for d in a.input_shape:
-        n_in *= d
     out = [[("0", "dim"), ("input", ""), ("", ""), (shape(a.input_shape), ""), ("0", "dim"), ("0", "dim"),
-            (human(n_in), ""), ("1 (1)" if len(a.input_shape) == 3 else "all", "")]]
+            (human(elems(a.input_shape) * a.batch), ""), ("1 (1)" if len(a.input_shape) == 3 else "all", "")]]
     for i, r in enumerate(rows(a, depth), 1):
         if r["new_memory"] or r["kind"] == "group":
             act = (human(r["activations"]), "")

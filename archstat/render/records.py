@@ -12,7 +12,7 @@ import json
 from .. import rf
 from ..conventions import CONVENTIONS
 from ..engine import Analysis
-from ..layers.base import spatial
+from ..layers.base import elems, spatial
 from .numbers import human, human_bytes, shape
 
 CSV_COLUMNS = ["name", "kind", "inputs", "output_shape", "params", "weights", "buffers", "macs", "flops",
@@ -133,7 +133,7 @@ def to_markdown(a: Analysis, depth: int | None = None) -> str:
              f"Input {shape(a.input_shape)}, batch {a.batch}, {a.dtype}.", "",
              "| # | layer | kind | output | params | weights | MACs | activations | RF (stride) |",
              "|--:|---|---|---|--:|--:|--:|--:|---|",
-             f"| 0 | input | | {shape(a.input_shape)} | 0 | 0 | 0 | {a.input_shape and _elems(a):,} | 1 (1) |"]
+             f"| 0 | input | | {shape(a.input_shape)} | 0 | 0 | 0 | {elems(a.input_shape) * a.batch:,} | 1 (1) |"]
     for i, r in enumerate(rows(a, depth), 1):
         act = f"{r['activations']:,}" if r["new_memory"] or r["kind"] == "group" else "in place"
         lines.append(f"| {i} | {r['name']} | {r['kind']} | {shape(r['output_shape'])} | {r['params']:,} | "
@@ -145,13 +145,6 @@ def to_markdown(a: Analysis, depth: int | None = None) -> str:
               ""]
     lines += [f"- {c}" for c in short(a.dtype, a.batch)]
     return "\n".join(lines) + "\n"
-
-
-def _elems(a: Analysis) -> int:
-    n = a.batch
-    for d in a.input_shape:
-        n *= d
-    return n
 
 
 def _num(v) -> str:
