@@ -222,9 +222,13 @@ def compare(
 
 
 @app.command()
-def kinds() -> None:
+def kinds(markdown: bool = typer.Option(False, "--markdown", help="The README's layer-kind table, as Markdown.")) -> None:
     """The layer kinds a spec can use, their arguments and FLOPs rules."""
     from .layers import KINDS
+
+    if markdown:
+        sys.stdout.write(kinds_markdown(KINDS))
+        return
     from .render.console import plain_table
 
     data = []
@@ -232,6 +236,14 @@ def kinds() -> None:
         args = ", ".join(f"{n}: {f.describe()}" for n, f in cls.fields.items())
         data.append([kind, ", ".join(cls.aliases), args, cls.flops_rule])
     _console().print(plain_table("Layer kinds", ["kind", "aliases", "arguments", "FLOPs rule"], data))
+
+
+def kinds_markdown(kinds: dict) -> str:
+    lines = ["| kind | aliases | what | arguments | FLOPs rule |", "|---|---|---|---|---|"]
+    for kind, cls in sorted(kinds.items()):
+        args = ", ".join(f"`{n}`" for n in cls.fields) or "—"
+        lines.append(f"| `{kind}` | {', '.join(cls.aliases)} | {cls.summary} | {args} | {cls.flops_rule} |")
+    return "\n".join(lines) + "\n"
 
 
 def main() -> None:

@@ -269,6 +269,11 @@ CASES = [
     # ------------------------------------------------------------------------------------------------ reshuffles
     Case("channel_shuffle", "channel_shuffle", {"groups": 3}, [(240, 28, 28)], (240, 28, 28), params=0, macs=0,
          flops=0),
+    # ShuffleNet v2 channel split: the second half of 116 channels, a view
+    Case("slice-range", "slice", {"start": 58}, [(116, 28, 28)], (116 - 58, 28, 28), params=0, macs=0, flops=0),
+    Case("slice-start-stop", "slice", {"start": 2, "stop": 5}, [(8,)], (5 - 2,), params=0, macs=0, flops=0),
+    # LeNet-5 C3: one of its maps reads S2 maps 0, 4 and 5 (table I, wrapping round)
+    Case("slice-index", "slice", {"index": [4, 5, 0]}, [(6, 14, 14)], (3, 14, 14), params=0, macs=0, flops=0),
     # nearest x2: a copy
     Case("upsample-nearest", "upsample", {"scale": 2}, [(64, 28, 28)], (64, 56, 56), params=0, macs=0, flops=0),
     # bilinear x2: 9 per output element
@@ -291,6 +296,14 @@ CASES = [
          flops=0),
     Case("zeropad-tblr", "zeropad", {"padding": [0, 1, 2, 3]}, [(3, 10, 10)], (3, 10 + 0 + 1, 10 + 2 + 3),
          params=0, macs=0, flops=0),
+    # Caffe Scale after BatchNorm: gamma and beta per channel; multiply and add per element
+    Case("scale-bias", "scale", {}, [(64, 56, 56)], (64, 56, 56), params=2 * 64, macs=0, flops=2 * 64 * 56 * 56,
+         tensors={"weight": 64, "bias": 64}),
+    Case("scale-nobias", "scale", {"bias": False}, [(6, 14, 14)], (6, 14, 14), params=6, macs=0,
+         flops=6 * 14 * 14),
+    # LeNet-5 output: 10 RBF units on F6's 84 outputs; sum_j (x_j - w_ij)^2 is 3 FLOPs per weight
+    Case("rbf-lenet", "rbf", {"out": 10}, [(84,)], (10,), params=84 * 10, macs=84 * 10, flops=3 * 84 * 10,
+         tensors={"weight": 840}),
     # ------------------------------------------------------------------------------------------------ custom
     # nothing known: params 0 (default), MACs and FLOPs unknown (None, never 0)
     Case("custom-unknown", "custom", {"op": "roi_align", "shape": [256, 7, 7]}, [(256, 50, 50)], (256, 7, 7),
@@ -498,6 +511,12 @@ ERRORS = [
     ("crop-both", "crop", {"size": 4}, [(3, 8, 8), (3, 4, 4)], SpecError, r"either 'size' or a second input"),
     ("channel-shuffle-groups", "channel_shuffle", {"groups": 5}, [(24, 4, 4)], ShapeError,
      r"groups 5 does not divide the 24 channels"),
+    ("slice-past-end", "slice", {"start": 2, "stop": 9}, [(8, 4, 4)], ShapeError, r"stop 9 is past the 8 channels"),
+    ("slice-index-missing", "slice", {"index": [0, 8]}, [(8, 4, 4)], ShapeError, r"channel 8 does not exist"),
+    ("slice-both", "slice", {"start": 1, "index": [0]}, [(8, 4, 4)], SpecError, r"either 'index' or 'start'"),
+    ("slice-empty", "slice", {"start": 4, "stop": 4}, [(8, 4, 4)], SpecError, r"'stop' \(4\) must be greater"),
+    ("slice-index-type", "slice", {"index": "0,1"}, [(8, 4, 4)], SpecError, r"'index' must be a non-empty list"),
+    ("rbf-spatial", "rbf", {"out": 10}, [(84, 2, 2)], ShapeError, r"rbf needs a flat input"),
     ("zeropad-same", "zeropad", {"padding": "same"}, [(3, 4, 4)], SpecError, r"'same' has no meaning"),
     ("dropout-p", "dropout", {"p": 1.5}, [(10,)], SpecError, r"'p' must be between 0 and 1"),
     ("custom-shape", "custom", {"shape": [3, 4]}, [(3, 4, 4)], SpecError, r"'shape' must be \[C, H, W\]"),

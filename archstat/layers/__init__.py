@@ -7,15 +7,16 @@ the registry-wide tests then cover it.
 from __future__ import annotations
 
 from . import (activation, adaptive_pool, add, batchnorm, channel_shuffle, concat, conv, conv_transpose, crop,
-               custom, dropout, flatten, identity, linear, lrn, mul, pool, prelu, softmax, upsample, zeropad)
+               custom, dropout, flatten, identity, linear, lrn, mul, pool, prelu, rbf, scale, slice, softmax,
+               upsample, zeropad)
 from .base import Layer
 
 _CLASSES: list[type[Layer]] = [
     conv.Conv, conv.DepthwiseConv, conv.PointwiseConv, conv_transpose.ConvTranspose,
     pool.MaxPool, pool.AvgPool, adaptive_pool.AdaptiveAvgPool, adaptive_pool.GlobalAvgPool,
-    linear.Linear, flatten.Flatten, batchnorm.BatchNorm, lrn.LocalResponseNorm, dropout.Dropout,
+    linear.Linear, rbf.RBF, flatten.Flatten, batchnorm.BatchNorm, scale.Scale, lrn.LocalResponseNorm, dropout.Dropout,
     *activation.KINDS, prelu.PReLU, softmax.Softmax,
-    add.Add, concat.Concat, mul.Mul, channel_shuffle.ChannelShuffle, upsample.Upsample, crop.Crop,
+    add.Add, concat.Concat, mul.Mul, channel_shuffle.ChannelShuffle, slice.Slice, upsample.Upsample, crop.Crop,
     zeropad.ZeroPad, identity.Identity, custom.Custom,
 ]
 

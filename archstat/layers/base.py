@@ -147,6 +147,23 @@ class Choice(Field):
         return " | ".join(map(str, self.options))
 
 
+class IntList(Field):
+    """A non-empty list of integers >= ``min`` (channel indices)."""
+
+    def __init__(self, default=REQUIRED, doc="", min: int = 0, max_len: int = 100_000):
+        super().__init__(default, doc)
+        self.min, self.max_len = min, max_len
+
+    def parse(self, name, v):
+        vals = [_as_int(x) for x in v] if isinstance(v, list) else [None]
+        if not vals or len(vals) > self.max_len or any(x is None or x < self.min or x > MAX_DIM for x in vals):
+            raise SpecError(f"'{name}' must be a non-empty list of integers >= {self.min}, got {v!r}")
+        return tuple(vals)
+
+    def describe(self):
+        return "[int, ...]"
+
+
 class Size(Field):
     """An output size for adaptive pooling or upsampling: an int or ``[h, w]``."""
 

@@ -11,7 +11,7 @@ from .base import IDENTITY, Layer, MergeMismatch, elems, elems_text, fmt_shape, 
 
 class Mul(Layer):
     kind = "mul"
-    aliases = ("multiply", "scale")
+    aliases = ("multiply",)
     summary = "element-wise product of 2 inputs, broadcasting size-1 dims (SE scaling)"
     min_inputs, max_inputs = 2, 2
     flops_rule = "1 multiply per output element"

@@ -1,0 +1,47 @@
+"""Euclidean radial basis function units (LeNet-5's output layer, LeCun et al. 1998, eq. 7):
+``y_i = sum_j (x_j - w_ij)^2`` on a flat input.
+
+Params: ``weight = in * out`` (the centres; LeNet-5 fixes them by hand, so its spec marks the layer ``frozen``).
+MACs: ``in * out``, one multiply-accumulate of a squared difference per weight, as a linear layer of the same size.
+FLOPs: 3 per weight (subtract, multiply, add).
+"""
+
+from __future__ import annotations
+
+from ..errors import ShapeError
+from .base import GLOBAL, Int, Layer, fmt_shape
+
+
+class RBF(Layer):
+    kind = "rbf"
+    summary = "Euclidean RBF units on a flat input (LeNet-5's output): in*out centres"
+    fields = {"out": Int(doc="output units")}
+    shorthand = "out"
+    weight_layer = True
+    flops_rule = "3 per weight (subtract, square, accumulate); MACs = in*out"
+
+    def _in(self, ins):
+        if len(ins[0]) != 1:
+            raise ShapeError(f"rbf needs a flat input, got {fmt_shape(ins[0])}: add a 'flatten' before it")
+        return ins[0][0]
+
+    def output_shape(self, ins):
+        self._in(ins)
+        return (self.out,)
+
+    def params(self, ins):
+        return {"weight": self._in(ins) * self.out}
+
+    def macs(self, ins, out):
+        return self._in(ins) * self.out
+
+    def flops(self, ins, out):
+        return 3 * self.macs(ins, out)
+
+    def window(self, ins, out):
+        return GLOBAL
+
+    def derivation(self, ins, out):
+        n = self._in(ins)
+        return {"shape": [f"{n} inputs -> {self.out} distances"], "params": f"{n}*{self.out}",
+                "macs": f"{n}*{self.out}", "flops": f"3*{n}*{self.out}"}
