@@ -20,7 +20,13 @@ def specs_dir() -> Path:
 
 
 def builtin_names() -> list[str]:
+    """The zoo: every network in ``specs/``."""
     return sorted(p.stem for p in specs_dir().glob("*.yaml"))
+
+
+def example_names() -> list[str]:
+    """Small module examples of the lecture notes, ``examples/NAME`` (``specs/examples/NAME.yaml``)."""
+    return sorted(f"examples/{p.stem}" for p in (specs_dir() / "examples").glob("*.yaml"))
 
 
 def resolve(name_or_path: str) -> Path | None:
@@ -29,8 +35,11 @@ def resolve(name_or_path: str) -> Path | None:
         return None
     p = Path(name_or_path)
     looks_like_path = p.suffix in (".yaml", ".yml") or "/" in name_or_path or "\\" in name_or_path
-    if looks_like_path or p.exists():
+    if p.exists():
         return p
+    if looks_like_path:
+        shipped = specs_dir() / (name_or_path if p.suffix else f"{name_or_path}.yaml")
+        return shipped if not p.is_absolute() and shipped.is_file() else p
     builtin = specs_dir() / f"{name_or_path}.yaml"
     if builtin.exists():
         return builtin
@@ -50,8 +59,10 @@ def read(name_or_path: str) -> tuple[bytes, str]:
         data = sys.stdin.buffer.read(MAX_SPEC_BYTES + 1)
         return data, "<stdin>"
     shown = str(path)
-    if path.parent == specs_dir() and path.suffix == ".yaml":
-        shown = f"specs/{path.name}"  # built-in: report it the way the repository shows it
+    try:
+        shown = f"specs/{path.resolve().relative_to(specs_dir().resolve()).as_posix()}"  # built-in: as the repo shows it
+    except ValueError:
+        pass
     try:
         if path.is_dir():
             raise SpecError("is a directory, not a spec file", file=shown)

@@ -21,8 +21,8 @@ from .expr import Evaluator
 from .limits import MAX_BLOCK_DEPTH, MAX_DIM, MAX_LAYERS, MAX_REPEAT
 from .yamlio import Map, Seq
 
-HEADER_KEYS = ("name", "title", "family", "year", "citations", "input", "notes", "include", "vars", "blocks",
-               "layers")
+HEADER_KEYS = ("name", "title", "family", "year", "citations", "accuracy", "input", "notes", "include", "vars",
+               "blocks", "layers")
 COMMON_KEYS = ("name", "inputs", "frozen")
 GROUP_KEYS = ("layers", "repeat", "name", "inputs", "as", "when")
 
@@ -406,6 +406,21 @@ def load_includes(doc: Map, file: str, base_dir) -> list[tuple[Map, str]]:
     return libs
 
 
+def check_accuracy(acc, file: str, line) -> None:
+    """``accuracy: {top1: 76.13, top5: 92.86, source: "..."}``: published single-crop ImageNet accuracy in percent."""
+    if not isinstance(acc, Map) or "top1" not in acc or "source" not in acc:
+        raise SpecError("'accuracy' must be a mapping with top1 (percent) and source", file=file, line=line)
+    for k, v in acc.items():
+        if k not in ("top1", "top5", "source", "dataset"):
+            raise SpecError(f"accuracy: unknown key '{k}' (keys: top1, top5, source, dataset)", file=file,
+                            line=acc.line_of(k))
+        if k in ("top1", "top5") and (isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= 100):
+            raise SpecError(f"accuracy: '{k}' must be a percentage in (0, 100], got {v!r}", file=file,
+                            line=acc.line_of(k))
+        if k in ("source", "dataset") and (not isinstance(v, str) or not v.strip()):
+            raise SpecError(f"accuracy: '{k}' must be text", file=file, line=acc.line_of(k))
+
+
 def compile_spec(doc, file: str, input_shape: tuple | None = None, base_dir=".") -> Graph:
     """Check the header, expand the layers, and return the graph."""
     if not isinstance(doc, Map):
@@ -422,6 +437,8 @@ def compile_spec(doc, file: str, input_shape: tuple | None = None, base_dir=".")
     if not isinstance(doc["name"], str) or not doc["name"]:
         raise SpecError(f"'name' must be text, got {doc['name']!r}", file=file, line=doc.line_of("name"))
     shape = input_shape or parse_input_shape(doc["input"], file, doc.line_of("input"))
+    if "accuracy" in doc:
+        check_accuracy(doc["accuracy"], file, doc.line_of("accuracy"))
     if not isinstance(doc["layers"], Seq) or not doc["layers"]:
         raise SpecError("'layers' must be a non-empty list", file=file, line=doc.line_of("layers"))
     libs = load_includes(doc, file, base_dir)
@@ -436,5 +453,5 @@ def compile_spec(doc, file: str, input_shape: tuple | None = None, base_dir=".")
         raise SpecError("spec nested too deeply", file=file) from None
     except ArchstatError as e:
         raise e.located(file=file)
-    meta = {k: doc.get(k) for k in ("title", "family", "year", "citations", "notes") if k in doc}
+    meta = {k: doc.get(k) for k in ("title", "family", "year", "citations", "accuracy", "notes") if k in doc}
     return Graph(doc["name"], shape, ex.nodes, file, meta)
