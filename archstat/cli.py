@@ -222,6 +222,56 @@ def compare(
 
 
 @app.command()
+def verify(
+    specs: Annotated[Optional[list[str]], typer.Argument(help="Only the claims about these specs (default: all).")] = None,
+    format: FormatOpt = None,
+    output: OutputOpt = None,
+    claims: Annotated[Optional[list[str]], typer.Option("--claims", help="Claim file(s) to use instead of the "
+                                                        "built-in specs/claims/*.yaml.")] = None,
+    only: Annotated[Optional[str], typer.Option("--only", help="Show only this verdict: match, explained or "
+                                                "mismatch.")] = None,
+    sources: bool = typer.Option(False, "--sources", help="Show each claim's source in the table."),
+) -> None:
+    """Check every published claim (specs/claims/) against the specs: match, explained (cause named) or mismatch.
+
+    Exits with 1 when any claim is a mismatch, so a CI job fails when a spec drifts from the published counts."""
+    from .output import format_for
+
+    try:
+        from pathlib import Path
+
+        from .claims import load_all, load_file
+        from .errors import UsageError
+        from .verify import VERDICTS, verify as run_verify
+
+        if only and only not in VERDICTS:
+            raise UsageError(f"--only must be one of {', '.join(VERDICTS)}, got '{only}'")
+        every = [c for f in claims for c in load_file(Path(f), f)] if claims else load_all()
+        if specs:
+            known = {c.spec for c in every}
+            missing = [s for s in specs if s not in known]
+            if missing:
+                raise UsageError(f"no claims about {', '.join(missing)}")
+        results = run_verify(specs, every)
+        shown = [r for r in results if not only or r.verdict == only]
+        fmt = format_for(format.value if format else None, output)
+        from .render import verdicts
+
+        if fmt == "table":
+            if output:
+                _emit(_render_table(lambda c: verdicts.print_table(shown, c, sources)), output, [])
+            else:
+                verdicts.print_table(shown, _console(), sources)
+        else:
+            _emit({"json": verdicts.to_json, "csv": verdicts.to_csv, "markdown": verdicts.to_markdown}[fmt](shown),
+                  output, [])
+        if any(r.verdict == "mismatch" for r in results):
+            raise typer.Exit(1)
+    except ArchstatError as e:
+        _fail(e)
+
+
+@app.command()
 def kinds(markdown: bool = typer.Option(False, "--markdown", help="The README's layer-kind table, as Markdown.")) -> None:
     """The layer kinds a spec can use, their arguments and FLOPs rules."""
     from .layers import KINDS
