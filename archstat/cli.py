@@ -201,16 +201,23 @@ def _table_or_records(title: str, rows: list[dict], format, output, numeric=froz
 
 @app.command()
 def compare(
-    specs: Annotated[list[str], typer.Argument(help="Two or more spec names or files.")],
+    specs: Annotated[Optional[list[str]], typer.Argument(help="Spec names or files.")] = None,
     input: InputOpt = None,
     batch: BatchOpt = 1,
     dtype: DTypeOpt = DType.float32,
     format: FormatOpt = None,
     output: OutputOpt = None,
+    all_specs: bool = typer.Option(False, "--all", help="Every built-in spec (the zoo), after any named ones."),
 ) -> None:
     """One row per architecture: parameters, MACs, FLOPs, activations, peak memory, receptive field, depth."""
     try:
+        from .catalog import builtin_names
         from .compare import compare_frame
+        from .errors import UsageError
+
+        specs = list(specs or []) + ([n for n in builtin_names() if n not in (specs or [])] if all_specs else [])
+        if not specs:
+            raise UsageError("name the specs to compare, or give --all")
 
         df = compare_frame(specs, input=input, batch=batch, dtype=dtype.value)
         rows = df.to_dict(orient="records")

@@ -19,6 +19,7 @@ def compare_rows(specs: list[str], input=None, batch: int = 1, dtype: str = "flo
             "activation_bytes": t.activation_bytes, "peak_activation_bytes": t.peak_activation_bytes,
             "param_bytes": t.param_bytes, "rf_size": _flat(field["size"]), "rf_stride": _flat(field["stride"]),
             "weight_layers": t.weight_layers, "depth": t.depth, "complete": not (t.unknown_macs or t.unknown_flops),
+            "top1": (a.graph.meta.get("accuracy") or {}).get("top1", ""),
         })
     return rows
 
