@@ -39,9 +39,17 @@ SCALES = {
     "billion": 10**9, "bn": 10**9, "t": 10**12,
     "kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 2**10, "mib": 2**20, "gib": 2**30,
 }
+_PRODUCT = re.compile(r"^\s*\d+(\s*[x×*]\s*\d+)+\s*$")
+NUMBER_WORDS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen twenty".split())}
 _APPROX = re.compile(r"^\s*(~|≈|about|approx\.?|approximately|around|roughly|circa|ca\.)\s*", re.I)
-_NUMBER = re.compile(r"^([0-9][0-9,]*(?:\.[0-9]+)?|\.[0-9]+)\s*(?:x\s*10\^(-?\d+))?\s*([a-z]*)\s*(?:flops|params|"
-                     r"parameters|ops|macs|mult-adds|multiply-adds|bytes)?\s*$", re.I)
+_WORDS = ("flops|gflops|params|parameters?|weights?|ops|operations|macs|mult-adds|multiply-adds|multiplications|"
+          "connections|neurons?|units|layers?|bytes|elements|activations|deep|trainable|total|conv|convolutional|fc|"
+          "fully-connected|fully|connected|hidden|pooling|filters?|channels?|in|of")
+_SCALE_RE = "|".join(sorted(SCALES, key=len, reverse=True)[:-1])  # the empty scale last: left out
+_NUMBER = re.compile(r"^([0-9][0-9,]*(?:\.[0-9]+)?|\.[0-9]+)\s*(?:x\s*10\^(-?\d+))?\s*(" + _SCALE_RE
+                     + r")?(?![a-z])(?:[\s-]*(?:" + _WORDS + r")\b)*\s*$", re.I)
 _SHAPE = re.compile(r"^\[?\s*(\d+)(?:\s*[x×*]\s*(\d+))?(?:\s*[x×*]\s*(\d+))?\s*\]?$", re.I)
 
 
@@ -58,13 +66,17 @@ class Value:
 
     def matches(self, x, coarse: bool = False) -> bool:
         """True when ``x`` rounds to the written figure: to its last digit, or (``coarse``) to its last non-zero
-        digit and within 5% ("100M" is not a rounding of 138M)."""
+        digit, or cut off after its last digit, and within 5% either way ("100M" is not a rounding of 138M)."""
         if self.number is None or x is None:
             return False
         off = abs(Fraction(x) - self.number)
-        if coarse:  # "60 million" for 62,378,344: its last non-zero digit, and no more than 5% off
-            return off * 2 <= self.coarse and off * 20 <= abs(self.number)
+        if coarse:  # "60 million" for 62,378,344 (its last non-zero digit), or "16M" for 16,777,216 (truncated)
+            return (off * 2 <= self.coarse or self.truncates(x)) and off * 20 <= abs(self.number)
         return off * 2 <= self.unit
+
+    def truncates(self, x) -> bool:
+        """True when the written figure is ``x`` cut off (not rounded) after its last digit."""
+        return self.number is not None and 0 <= Fraction(x) - self.number < self.unit
 
 
 def parse_value(text, unit: str | None = None, shape: bool = False) -> Value:
@@ -79,10 +91,18 @@ def parse_value(text, unit: str | None = None, shape: bool = False) -> Value:
         return Value(s, shape=tuple(int(g) for g in m.groups() if g is not None))
     approx = bool(_APPROX.match(s))
     body = _APPROX.sub("", s)
+    if _PRODUCT.match(body):  # "28x28x32x5x5x192": the source's own product, exact
+        n = 1
+        for f in re.split(r"\s*[x×*]\s*", body.strip()):
+            n *= int(f)
+        return Value(s, Fraction(n), Fraction(1), Fraction(1), approx)
+    first = body.split(" ", 1)[0].split("-", 1)[0].lower()
+    if first in NUMBER_WORDS:  # "eight layers", "twenty-two layers" is not supported: write 22
+        body = str(NUMBER_WORDS[first]) + body[len(first):]
     m = _NUMBER.match(body)
     if not m:
         raise SpecError(f"cannot read the number {text!r} (write it like 35K, 138M, 15.47G, 60 million, 120,422,400)")
-    digits, exp10, suffix = m.group(1), m.group(2), m.group(3).lower()
+    digits, exp10, suffix = m.group(1), m.group(2), (m.group(3) or "").lower()
     if suffix and unit:
         raise SpecError(f"value {text!r} has a scale and 'unit' gives another ({unit!r})")
     suffix = suffix or (unit or "").strip().lower()
@@ -192,7 +212,12 @@ def _claim(item, doc, shown, line) -> Claim:
         raise SpecError(f"'order' must be hwc or chw, got {order!r}")
     if "value" not in item:
         raise SpecError("claim lacks 'value'")
-    value = parse_value(item["value"], _text(item, "unit"), shape=q == "output_shape")
+    raw = item["value"]
+    m = _SHAPE.match(str(raw).strip()) if q == "receptive_field" and isinstance(raw, str) else None
+    if m and m.group(2) is not None and m.group(3) is None and m.group(1) == m.group(2):  # "5x5": a square field
+        value = Value(raw.strip(), Fraction(int(m.group(1))), Fraction(1), Fraction(1))
+    else:
+        value = parse_value(raw, _text(item, "unit"), shape=q == "output_shape")
     inp = item.get("input")
     if inp is not None:
         if not isinstance(inp, list) or len(inp) != 3 or not all(isinstance(x, int) and 0 < x < 1 << 20 for x in inp):

@@ -279,6 +279,58 @@ def verify(
 
 
 @app.command()
+def check(
+    specs: Annotated[Optional[list[str]], typer.Argument(help="Spec names or files (default with --all: the zoo).")] = None,
+    all_specs: bool = typer.Option(False, "--all", help="Every built-in spec."),
+    input: InputOpt = None,
+    format: FormatOpt = None,
+    output: OutputOpt = None,
+    fvcore: bool = typer.Option(True, "--fvcore/--no-fvcore", help="Also count MACs with fvcore (a traced CPU "
+                                "forward; slower)."),
+    layers: bool = typer.Option(False, "--layers", help="List every layer, not only those that disagree."),
+) -> None:
+    """Cross-check every layer against PyTorch: shapes and parameters from the built module, MACs from fvcore,
+    FLOPs from torch.utils.flop_counter. Exit 3 on any disagreement. Needs pip install -e ".[torch]"."""
+    from .errors import EXIT_DISAGREE, UsageError
+    from .output import format_for
+
+    try:
+        from .catalog import builtin_names
+
+        names = list(specs or []) + ([n for n in builtin_names() if n not in (specs or [])] if all_specs else [])
+        if not names:
+            raise UsageError("name the specs to check, or give --all")
+        try:
+            from .torch.check import check_graph
+            if fvcore:
+                import fvcore as _fv  # noqa: F401
+        except ImportError as e:
+            raise UsageError(f"archstat check needs the torch extra ({e.name} is missing): "
+                             f'pip install -e ".[torch]"') from None
+        from . import load
+        from .engine import analyze as engine_analyze
+        from .render import checks
+
+        results = []
+        for name in names:
+            g = load(name, input)
+            results.append(check_graph(g, engine_analyze(g), use_fvcore=fvcore))
+        fmt = format_for(format.value if format else None, output)
+        if fmt == "table":
+            if output:
+                _emit(_render_table(lambda c: checks.print_table(results, c, layers)), output, [])
+            else:
+                checks.print_table(results, _console(), layers)
+        else:
+            _emit({"json": checks.to_json, "csv": checks.to_csv, "markdown": checks.to_markdown}[fmt](results),
+                  output, [])
+        if any(r.bad for r in results):
+            raise typer.Exit(EXIT_DISAGREE)
+    except ArchstatError as e:
+        _fail(e)
+
+
+@app.command()
 def kinds(markdown: bool = typer.Option(False, "--markdown", help="The README's layer-kind table, as Markdown.")) -> None:
     """The layer kinds a spec can use, their arguments and FLOPs rules."""
     from .layers import KINDS

@@ -11,6 +11,7 @@ from __future__ import annotations
 EXIT_OK = 0
 EXIT_SPEC = 1  # the spec is bad: unreadable, invalid, or its shapes do not work out
 EXIT_USAGE = 2  # the command line is wrong (typer/click use 2 as well)
+EXIT_DISAGREE = 3  # archstat check: PyTorch, fvcore or FlopCounterMode disagree with the engine
 
 
 class ArchstatError(Exception):

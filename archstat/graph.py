@@ -29,3 +29,9 @@ class Graph:
     nodes: list[Node]
     file: str = "<spec>"
     meta: dict = field(default_factory=dict)  # title, family, year, citations, notes
+
+    def to_torch(self, device=None, dtype=None, channels_last: bool = False):
+        """This graph as an ``nn.Module`` (``archstat.torch.build``; needs ``pip install -e ".[torch]"``)."""
+        from .torch import build
+
+        return build(self, device=device, dtype=dtype, channels_last=channels_last)

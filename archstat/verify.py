@@ -19,6 +19,7 @@ from fractions import Fraction
 
 from .claims import Claim, Value
 from .errors import ArchstatError
+from .graph import INPUT
 
 MATCH, EXPLAINED, MISMATCH = "match", "explained", "mismatch"
 VERDICTS = (MATCH, EXPLAINED, MISMATCH)
@@ -85,6 +86,14 @@ def _field_size(field, a):
 def compute(claim: Claim, a, quantity: str | None = None):
     """The figure ``claim`` is about, from analysis ``a`` (``quantity`` overrides the claim's)."""
     q = quantity or claim.quantity
+    if claim.layer == INPUT:
+        from .layers.base import elems
+
+        vals = {"output_shape": a.input_shape, "activations": elems(a.input_shape),
+                "activation_bytes": 4 * elems(a.input_shape), "params": 0, "weights": 0, "macs": 0, "flops": 0}
+        if q not in vals:
+            raise KeyError(q)
+        return vals[q]
     if claim.layer:
         rs = _select(a, claim.layer)
         last = rs[-1]
@@ -128,8 +137,10 @@ def _shape_matches(computed: tuple, claim: Claim) -> bool:
         want_chw = (want[2], want[0], want[1])
     else:
         want_chw = tuple(want)
-    if len(computed) == 1:  # a flat vector: "4096", or "1x1x4096"
-        return want_chw in ((computed[0],), (computed[0], 1, 1))
+    if len(computed) == 1:  # a flat vector: "4096", "1x1x4096", a column "3072 x 1"
+        return sorted(want_chw)[-1] == computed[0] and all(d == 1 for d in sorted(want_chw)[:-1])
+    if len(want_chw) == 1:  # "96" or "55": the channels, or the side of a square map ((227-11)/4+1 = 55)
+        return want_chw[0] == computed[0] or want_chw[0] == computed[1] == computed[2]
     if len(want_chw) == 2:  # "55x55": height and width only
         return tuple(computed[1:]) == want_chw
     return tuple(computed) == want_chw
@@ -155,6 +166,13 @@ def _sig(value: Value) -> int:
     while value.coarse * 10**k <= abs(n):
         k += 1
     return max(k, 1)
+
+
+def _rounding(v: Value, x) -> str:
+    if v.truncates(x):
+        return f"a truncated figure: {_fmt(x)} cut off to {v.text}"
+    n = _sig(v)
+    return f"a rounded figure: {_fmt(x)} is {v.text} to {n} significant figure{'s' if n > 1 else ''}"
 
 
 def _alternatives(claim: Claim, a, book: Book):
@@ -250,7 +268,8 @@ def judge(claim: Claim, book: Book, claims: list[Claim]) -> Result:
         rows = _rows_total(claim, claims)
         if rows:
             total, tol, n = rows
-            if abs(total - v.number) * 2 > v.unit and abs(total - c) <= tol + v.unit / 2:
+            # the claimed total is neither its rows' sum nor a rounding of it, and the rows agree with archstat
+            if not v.matches(total, coarse=True) and abs(total - c) <= tol + v.unit / 2:
                 return Result(claim, c, EXPLAINED,
                               f"a total that disagrees with its own rows: the source's {n} rows sum to "
                               f"{_fmt(total)}, not {v.text}; archstat computes {_fmt(c)}")
@@ -260,11 +279,10 @@ def judge(claim: Claim, book: Book, claims: list[Claim]) -> Result:
             return Result(claim, c, EXPLAINED,
                           f"a factor-of-ten slip: {v.text} is {_fmt(Fraction(10) ** k)} x the computed {_fmt(c)}")
     if v.matches(c, coarse=True):
-        return Result(claim, c, EXPLAINED, f"a rounded figure: {_fmt(c)} is {v.text} to {_sig(v)} significant "
-                                           f"figure{'s' if _sig(v) > 1 else ''}")
+        return Result(claim, c, EXPLAINED, _rounding(v, c))
     for x, why in alts:
         if v.matches(x, coarse=True):
-            return Result(claim, c, EXPLAINED, f"{why}, rounded to {v.text}")
+            return Result(claim, c, EXPLAINED, f"{why}; {_rounding(v, x)}")
     return _unexplained(claim, c, f"computed {_fmt(c)}")
 
 

@@ -33,6 +33,11 @@ runner = CliRunner()
     ("≈ 470M", None, 470 * 10**6, 10**6, 10**7),
     ("0.5", "MiB", Fraction(1, 2) * 2**20, Fraction(2**20, 10), Fraction(2**20, 10)),
     ("60k", None, 60_000, 1_000, 10_000),
+    ("eight layers", None, 8, 1, 1),
+    ("28x28x32x5x5x192", None, 120_422_400, 1, 1),
+    ("22-layer", None, 22, 1, 1),
+    ("11 weight layers", None, 11, 1, 1),
+    ("60 million parameters", None, 60 * 10**6, 10**6, 10**7),
 ])
 def test_values_as_written(text, unit, number, place, coarse):
     v = parse_value(text, unit)
@@ -55,7 +60,8 @@ def test_shapes_as_written(text, unit, shape):
 
 
 @pytest.mark.parametrize("text,unit,match", [
-    ("35Q", None, r"unknown scale 'q'"),
+    ("35Q", None, r"cannot read the number"),
+    ("35", "Q", r"unknown scale 'q'"),
     ("1,23", None, r"misplaced thousands separator"),
     ("lots", None, r"cannot read the number"),
     ("35K", "M", r"has a scale and 'unit' gives another"),

@@ -29,8 +29,18 @@ ACTIVATIONS = {
 }
 
 
+TORCH = {"relu": "ReLU", "relu6": "ReLU6", "leaky_relu": "LeakyReLU", "tanh": "Tanh", "sigmoid": "Sigmoid",
+         "hardswish": "Hardswish", "silu": "SiLU", "gelu": "GELU"}
+
+
 class Activation(Pointwise):
     inplace = True
+
+    def torch_module(self, ins, out):
+        from torch import nn
+
+        cls = getattr(nn, TORCH[self.kind])
+        return cls(self.slope) if self.kind == "leaky_relu" else cls()
 
 
 def _make(kind: str, per: int, what: str) -> type:

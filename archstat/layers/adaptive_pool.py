@@ -62,6 +62,11 @@ class AdaptiveAvgPool(Layer):
         return [f"{', '.join(uneven)}: the output does not divide the input, so windows overlap or differ in size"] \
             if uneven else []
 
+    def torch_module(self, ins, out):
+        from torch import nn
+
+        return nn.AdaptiveAvgPool2d(tuple(out[1:]))
+
 
 class GlobalAvgPool(AdaptiveAvgPool):
     kind = "global_avgpool"

@@ -32,3 +32,8 @@ class Add(Layer):
     def derivation(self, ins, out):
         return {"shape": [f"{fmt_shape(out)} (all {len(ins)} inputs)"], "params": "0", "macs": "0",
                 "flops": f"{elems_text(out)} * {len(ins) - 1}"}
+
+    def torch_module(self, ins, out):
+        from ..torch.ops import Add as TorchAdd
+
+        return TorchAdd()

@@ -282,6 +282,13 @@ class Layer:
         """Warnings about this layer for these inputs (e.g. a stride that does not fit)."""
         return []
 
+    def torch_module(self, ins: list[tuple], out: tuple):
+        """The ``torch.nn.Module`` computing this layer (torch is imported only here, on the torch path).
+
+        Its ``named_parameters()`` and ``named_buffers()`` must count what ``params`` and ``buffers`` say; its
+        forward takes the layer's inputs in order."""
+        raise SpecError(f"layer kind '{self.kind}' has no PyTorch equivalent")
+
     # ---- helpers for subclasses -----------------------------------------------------------------------------------
     def need_spatial(self, shape) -> tuple:
         if not spatial(shape):
@@ -298,6 +305,12 @@ class Layer:
                 continue
             parts.append(f"{name}={_short(v)}")
         return ", ".join(parts)
+
+
+def torch_pad4(padding) -> tuple | None:
+    """``((top, bottom), (left, right))`` as F.pad's (left, right, top, bottom), or None when symmetric."""
+    (t, b), (l, r) = padding
+    return None if (t == b and l == r) else (l, r, t, b)
 
 
 def _short(v) -> str:

@@ -35,3 +35,9 @@ class BatchNorm(Pointwise):
         d["params"] = f"2*{c}" if self.affine else "0"
         d["flops"] = f"{elems_text(out)} * 2"
         return d
+
+    def torch_module(self, ins, out):
+        from torch import nn
+
+        cls = nn.BatchNorm2d if len(ins[0]) == 3 else nn.BatchNorm1d
+        return cls(ins[0][0], eps=self.eps, momentum=self.momentum, affine=self.affine)

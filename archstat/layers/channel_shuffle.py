@@ -24,3 +24,8 @@ class ChannelShuffle(Layer):
         c = ins[0][0]
         return {"shape": [f"{c} channels as {self.groups} x {c // self.groups}, transposed"], "params": "0",
                 "macs": "0", "flops": "0"}
+
+    def torch_module(self, ins, out):
+        from ..torch.ops import ChannelShuffle as TorchShuffle
+
+        return TorchShuffle(self.groups)

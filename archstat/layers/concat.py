@@ -31,3 +31,8 @@ class Concat(Layer):
     def derivation(self, ins, out):
         return {"shape": [" + ".join(str(s[0]) for s in ins) + f" = {out[0]} channels"], "params": "0",
                 "macs": "0", "flops": "0"}
+
+    def torch_module(self, ins, out):
+        from ..torch.ops import Concat as TorchConcat
+
+        return TorchConcat()

@@ -109,6 +109,20 @@ class Conv(Layer):
     def notes(self, ins, out):
         return unseen_notes(ins[0], self.kernel, self.stride, self._pads(), self.dilation)
 
+    def torch_module(self, ins, out):
+        from torch import nn
+
+        from ..torch.ops import PaddedConv2d
+        from .base import torch_pad4
+
+        c, _, _, g, o = self._geometry(ins[0])
+        pads = self._pads()
+        kw = dict(stride=self.stride, dilation=self.dilation, groups=g, bias=self.bias)
+        pad4 = torch_pad4(pads)
+        if pad4 is not None:
+            return PaddedConv2d(c, o, self.kernel, pad4=pad4, **kw)
+        return nn.Conv2d(c, o, self.kernel, padding=(pads[0][0], pads[1][0]), **kw)
+
 
 class DepthwiseConv(Conv):
     """``dwconv``: one filter group per input channel (groups = C, out = C * multiplier)."""

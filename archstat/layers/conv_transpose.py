@@ -100,3 +100,10 @@ class ConvTranspose(Layer):
             "macs": f"{c}*{h}*{w} * {cout}*{kh}*{kw}",
             "flops": f"2*{self.macs(ins, out)}" + (f" + {out[0]}*{out[1]}*{out[2]}" if self.bias else ""),
         }
+
+    def torch_module(self, ins, out):
+        from torch import nn
+
+        return nn.ConvTranspose2d(ins[0][0], self.out, self.kernel, stride=self.stride, padding=self.padding,
+                                  output_padding=self.output_padding, groups=self.groups, bias=self.bias,
+                                  dilation=self.dilation)

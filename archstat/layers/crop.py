@@ -45,6 +45,10 @@ class Crop(Layer):
         return {"shape": [f"{h}x{w} -> {out[1]}x{out[2]}, starting at ({(h - out[1]) // 2}, {(w - out[2]) // 2})"],
                 "params": "0", "macs": "0", "flops": "0"}
 
+    def torch_module(self, ins, out):
+        from ..torch.ops import Crop as TorchCrop
+
+        return TorchCrop(None if len(ins) == 2 else tuple(self.size))
     def notes(self, ins, out):
         _, h, w = ins[0]
         if (h - out[1]) % 2 or (w - out[2]) % 2:

@@ -16,3 +16,8 @@ class Dropout(Pointwise):
     inplace = True
     per_element = 0
     flops_rule = "0 (identity at inference)"
+
+    def torch_module(self, ins, out):
+        from torch import nn
+
+        return nn.Dropout(self.p)

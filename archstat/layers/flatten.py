@@ -26,3 +26,8 @@ class Flatten(Layer):
 
     def derivation(self, ins, out):
         return {"shape": [" * ".join(map(str, ins[0])) + f" = {out[0]}"], "params": "0", "macs": "0", "flops": "0"}
+
+    def torch_module(self, ins, out):
+        from torch import nn
+
+        return nn.Flatten()

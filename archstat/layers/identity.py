@@ -14,3 +14,8 @@ class Identity(Layer):
 
     def derivation(self, ins, out):
         return {"shape": ["unchanged"], "params": "0", "macs": "0", "flops": "0"}
+
+    def torch_module(self, ins, out):
+        from torch import nn
+
+        return nn.Identity()

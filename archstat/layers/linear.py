@@ -51,3 +51,8 @@ class Linear(Layer):
                 "params": f"{n}*{self.out}" + (f" + {self.out}" if self.bias else ""),
                 "macs": f"{n}*{self.out}",
                 "flops": f"2*{n}*{self.out}" + (f" + {self.out}" if self.bias else "")}
+
+    def torch_module(self, ins, out):
+        from torch import nn
+
+        return nn.Linear(self._in(ins), self.out, bias=self.bias)

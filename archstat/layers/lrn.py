@@ -26,3 +26,8 @@ class LocalResponseNorm(Pointwise):
         d = super().derivation(ins, out)
         d["flops"] = f"{elems_text(out)} * (2*{self.size} + 3)"
         return d
+
+    def torch_module(self, ins, out):
+        from torch import nn
+
+        return nn.LocalResponseNorm(self.size, alpha=self.alpha, beta=self.beta, k=self.k)

@@ -37,3 +37,8 @@ class Mul(Layer):
     def derivation(self, ins, out):
         return {"shape": [f"{fmt_shape(ins[0])} * {fmt_shape(ins[1])} -> {fmt_shape(out)}"], "params": "0",
                 "macs": "0", "flops": f"{elems_text(out)} * 1"}
+
+    def torch_module(self, ins, out):
+        from ..torch.ops import Mul as TorchMul
+
+        return TorchMul()

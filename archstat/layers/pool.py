@@ -86,6 +86,18 @@ class MaxPool(_Pool):
     def _flops_text(self, kh, kw):
         return f"({kh}*{kw} - 1)"
 
+    def torch_module(self, ins, out):
+        from torch import nn
+
+        from ..torch.ops import PaddedMaxPool2d
+        from .base import torch_pad4
+
+        kw = dict(stride=self.stride, dilation=self.dilation, ceil_mode=self.ceil_mode)
+        pad4 = torch_pad4(self.padding)
+        if pad4 is not None:
+            return PaddedMaxPool2d(self.kernel, pad4=pad4, **kw)
+        return nn.MaxPool2d(self.kernel, padding=(self.padding[0][0], self.padding[1][0]), **kw)
+
 
 class AvgPool(_Pool):
     kind = "avgpool"
@@ -99,3 +111,16 @@ class AvgPool(_Pool):
 
     def _flops_text(self, kh, kw):
         return f"{kh}*{kw}"
+
+    def torch_module(self, ins, out):
+        from torch import nn
+
+        from ..torch.ops import PaddedAvgPool2d
+        from .base import torch_pad4
+
+        kw = dict(stride=self.stride, ceil_mode=self.ceil_mode)
+        pad4 = torch_pad4(self.padding)
+        if pad4 is not None:
+            return PaddedAvgPool2d(self.kernel, pad4=pad4, count_include_pad=self.count_include_pad, **kw)
+        return nn.AvgPool2d(self.kernel, padding=(self.padding[0][0], self.padding[1][0]),
+                            count_include_pad=self.count_include_pad, **kw)

@@ -23,3 +23,8 @@ class PReLU(Pointwise):
         d = super().derivation(ins, out)
         d["params"] = "1" if self.shared else f"{ins[0][0]}"
         return d
+
+    def torch_module(self, ins, out):
+        from torch import nn
+
+        return nn.PReLU(1 if self.shared else ins[0][0])  # torch's default is one shared slope: map it explicitly

@@ -45,3 +45,8 @@ class RBF(Layer):
         n = self._in(ins)
         return {"shape": [f"{n} inputs -> {self.out} distances"], "params": f"{n}*{self.out}",
                 "macs": f"{n}*{self.out}", "flops": f"3*{n}*{self.out}"}
+
+    def torch_module(self, ins, out):
+        from ..torch.ops import RBF as TorchRBF
+
+        return TorchRBF(self._in(ins), self.out)

@@ -27,3 +27,8 @@ class Scale(Pointwise):
         c = ins[0][0]
         return {"shape": [f"{fmt_shape(out)} (unchanged)"], "params": f"2*{c}" if self.bias else f"{c}",
                 "macs": "0", "flops": f"{elems_text(out)} * {2 if self.bias else 1}"}
+
+    def torch_module(self, ins, out):
+        from ..torch.ops import Scale as TorchScale
+
+        return TorchScale(ins[0][0], self.bias, flat=len(ins[0]) == 1)

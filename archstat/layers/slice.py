@@ -48,3 +48,8 @@ class Slice(Layer):
         else:
             what = f"channels {self.start}..{(c if self.stop is None else self.stop) - 1} of {c}"
         return {"shape": [what, f"-> {fmt_shape(out)}"], "params": "0", "macs": "0", "flops": "0"}
+
+    def torch_module(self, ins, out):
+        from ..torch.ops import Slice as TorchSlice
+
+        return TorchSlice(self.start, self.stop, self.index)

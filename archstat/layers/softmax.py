@@ -13,3 +13,8 @@ class Softmax(Pointwise):
     summary = "softmax over channels"
     per_element = 5
     flops_rule = "5 per element (max, subtract, exp, sum, divide)"
+
+    def torch_module(self, ins, out):
+        from torch import nn
+
+        return nn.Softmax(dim=1)

@@ -48,3 +48,9 @@ class Upsample(Layer):
         how = f"scale {self.scale[0]}x{self.scale[1]}" if self.scale else "given size"
         return {"shape": [f"{h}x{w} -> {out[1]}x{out[2]} ({how}, {self.mode})"], "params": "0", "macs": "0",
                 "flops": f"{elems_text(out)} * {_PER[self.mode]}"}
+
+    def torch_module(self, ins, out):
+        from torch import nn
+
+        kw = {"align_corners": False} if self.mode == "bilinear" else {}
+        return nn.Upsample(size=tuple(out[1:]), mode=self.mode, **kw)

@@ -32,3 +32,9 @@ class ZeroPad(Layer):
         _, h, w = ins[0]
         return {"shape": [f"H' = {h} + {t} + {b} = {out[1]}", f"W' = {w} + {l} + {r} = {out[2]}"],
                 "params": "0", "macs": "0", "flops": "0"}
+
+    def torch_module(self, ins, out):
+        from torch import nn
+
+        (t, b), (l, r) = self.padding
+        return nn.ZeroPad2d((l, r, t, b))
