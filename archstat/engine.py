@@ -106,12 +106,12 @@ def analyze(graph: Graph, batch: int = 1, dtype: str = "float32") -> Analysis:
             a, b = node.inputs[e.a], node.inputs[e.b]
             raise ShapeError(f"{node.kind}: inputs '{a}' ({fmt_shape(shapes[a])}) and '{b}' "
                              f"({fmt_shape(shapes[b])}) disagree: {e.what}",
-                             file=graph.file, line=node.line, layer=node.name) from None
+                             file=node.file or graph.file, line=node.line, layer=node.name) from None
         except ArchstatError as e:
-            raise e.located(file=graph.file, line=node.line, layer=node.name)
+            raise e.located(file=node.file or graph.file, line=node.line, layer=node.name)
         except (ArithmeticError, ValueError, TypeError) as e:  # a rule that breaks on odd input: still one line
             raise ShapeError(f"{node.kind}: cannot compute this layer ({type(e).__name__}: {e})",
-                             file=graph.file, line=node.line, layer=node.name) from None
+                             file=node.file or graph.file, line=node.line, layer=node.name) from None
     totals = _totals(graph, results, batch, DTYPE_BYTES[dtype])
     notes = [(r.name, n) for r in results for n in r.notes]
     return Analysis(graph, graph.input_shape, batch, dtype, results, totals, notes)
@@ -126,12 +126,13 @@ def _one(node: Node, shapes: dict, fields: dict, batch: int) -> LayerResult:
             raise ShapeError(f"{node.kind}: output {fmt_shape(out)} has a size below 1")
     shapes[node.name] = out
     notes = list(layer.notes(ins, out))
-    if len(ins) > 1:
-        in_field, merge_note = rf.merge([fields[i] for i in node.inputs])
+    srcs = node.inputs if layer.data_inputs is None else node.inputs[:layer.data_inputs]
+    if len(srcs) > 1:
+        in_field, merge_note = rf.merge([fields[i] for i in srcs])
         if merge_note:
             notes.append(merge_note)
     else:
-        in_field = fields[node.inputs[0]]
+        in_field = fields[srcs[0]]
     f = rf.through(in_field, layer.window(ins, out)) if spatial(out) else rf.GLOBAL
     if not spatial(out) and in_field is None and layer.window(ins, out) is None:
         f = None

@@ -16,6 +16,7 @@ class Node:
     inputs: list[str]  # full names of earlier nodes, or INPUT
     line: int | None = None  # line of the spec item that made this node
     frozen: bool = False  # parameters not trainable
+    file: str | None = None  # the file the item is in when it is not the spec itself (an included block library)
 
     @property
     def kind(self) -> str:

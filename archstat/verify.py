@@ -238,6 +238,13 @@ def _rows_total(claim: Claim, claims: list[Claim]):
 
 
 def judge(claim: Claim, book: Book, claims: list[Claim]) -> Result:
+    r = _judge(claim, book, claims)
+    if r.verdict == EXPLAINED and claim.explanation and not r.explanation.startswith("by hand"):
+        r.explanation += f" (the claim adds: {claim.explanation})"
+    return r
+
+
+def _judge(claim: Claim, book: Book, claims: list[Claim]) -> Result:
     a = book.get(claim.spec, claim.input)
     if isinstance(a, ArchstatError):
         return Result(claim, None, MISMATCH, f"cannot compute: {a}")

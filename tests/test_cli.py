@@ -166,3 +166,10 @@ def test_kinds_lists_every_kind():
     assert r.exit_code == 0
     for k in KINDS:
         assert k in r.output
+
+
+def test_explain_names_the_block_library_a_layer_comes_from():
+    r = runner.invoke(app, ["explain", "resnet50", "layer1.0.conv1"])
+    assert r.exit_code == 0 and "(conv, specs/blocks/resnet.yaml:" in r.output
+    r = runner.invoke(app, ["explain", "vgg16", "fc6"])
+    assert "specs/vgg16.yaml:" in r.output

@@ -296,11 +296,16 @@ CASES = [
          flops=0),
     Case("zeropad-tblr", "zeropad", {"padding": [0, 1, 2, 3]}, [(3, 10, 10)], (3, 10 + 0 + 1, 10 + 2 + 3),
          params=0, macs=0, flops=0),
+    # SKNet's attention: 2C logits read as 2 x C, softmax across the 2 paths; 5 FLOPs per element
+    Case("softmax-groups", "softmax", {"groups": 2}, [(256, 1, 1)], (256, 1, 1), params=0, macs=0, flops=256 * 5),
     # Caffe Scale after BatchNorm: gamma and beta per channel; multiply and add per element
     Case("scale-bias", "scale", {}, [(64, 56, 56)], (64, 56, 56), params=2 * 64, macs=0, flops=2 * 64 * 56 * 56,
          tensors={"weight": 64, "bias": 64}),
     Case("scale-nobias", "scale", {"bias": False}, [(6, 14, 14)], (6, 14, 14), params=6, macs=0,
          flops=6 * 14 * 14),
+    # Inception-ResNet's residual scaling: a constant factor, no parameters, one multiply per element
+    Case("scale-value", "scale", {"value": 0.17}, [(320, 35, 35)], (320, 35, 35), params=0, macs=0,
+         flops=320 * 35 * 35),
     # LeNet-5 output: 10 RBF units on F6's 84 outputs; sum_j (x_j - w_ij)^2 is 3 FLOPs per weight
     Case("rbf-lenet", "rbf", {"out": 10}, [(84,)], (10,), params=84 * 10, macs=84 * 10, flops=3 * 84 * 10,
          tensors={"weight": 840}),
@@ -516,6 +521,7 @@ ERRORS = [
     ("slice-both", "slice", {"start": 1, "index": [0]}, [(8, 4, 4)], SpecError, r"either 'index' or 'start'"),
     ("slice-empty", "slice", {"start": 4, "stop": 4}, [(8, 4, 4)], SpecError, r"'stop' \(4\) must be greater"),
     ("slice-index-type", "slice", {"index": "0,1"}, [(8, 4, 4)], SpecError, r"'index' must be a non-empty list"),
+    ("softmax-groups", "softmax", {"groups": 3}, [(256, 1, 1)], ShapeError, r"groups 3 does not divide the 256"),
     ("rbf-spatial", "rbf", {"out": 10}, [(84, 2, 2)], ShapeError, r"rbf needs a flat input"),
     ("zeropad-same", "zeropad", {"padding": "same"}, [(3, 4, 4)], SpecError, r"'same' has no meaning"),
     ("dropout-p", "dropout", {"p": 1.5}, [(10,)], SpecError, r"'p' must be between 0 and 1"),

@@ -18,6 +18,7 @@ class Crop(Layer):
     shorthand = "size"
     min_inputs, max_inputs = 1, 2
     view = True
+    data_inputs = 1  # the second input only gives the target size
     flops_rule = "0 (a slice)"
 
     def _target(self, ins):

@@ -1,20 +1,33 @@
-"""Softmax over the channels (class scores). Not in place: it writes a new tensor.
+"""Softmax over the channels (class scores), or, with ``groups: M``, across M channel groups position by position
+(SKNet's attention over its M paths: the C*M channels read as M x C, a softmax over M for each of the C).
+Not in place: it writes a new tensor.
 
 FLOPs per element: 5 (subtract the max, which costs a comparison, exp, add to the sum, divide).
 """
 
 from __future__ import annotations
 
-from .base import Pointwise
+from ..errors import ShapeError
+from .base import Int, Pointwise
 
 
 class Softmax(Pointwise):
     kind = "softmax"
-    summary = "softmax over channels"
+    summary = "softmax over channels, or across `groups` channel groups (SKNet's paths)"
+    fields = {"groups": Int(1, doc="softmax across this many channel groups, per channel and position")}
     per_element = 5
     flops_rule = "5 per element (max, subtract, exp, sum, divide)"
+
+    def output_shape(self, ins):
+        if ins[0][0] % self.groups:
+            raise ShapeError(f"softmax: groups {self.groups} does not divide the {ins[0][0]} channels")
+        return ins[0]
 
     def torch_module(self, ins, out):
         from torch import nn
 
-        return nn.Softmax(dim=1)
+        if self.groups == 1:
+            return nn.Softmax(dim=1)
+        from ..torch.ops import GroupSoftmax
+
+        return GroupSoftmax(self.groups)

@@ -97,7 +97,7 @@ def print_explain(a: Analysis, name: str, console: Console) -> None:
     ins = [shapes[i] for i in r.inputs]
     d = layer.derivation(ins, r.output_shape)
     args = layer.args_text()
-    where = f", {a.graph.file}:{r.line}" if r.line else ""
+    where = f", {r.node.file or a.graph.file}:{r.line}" if r.line else ""
     console.print(f"[bold]{r.name}[/] ([cyan]{r.kind}[/]{where})" + (f": {args}" if args else ""), highlight=False)
     for i, s in zip(r.inputs, ins):
         console.print(f"  input   {shape(s)}  from '{i}'", highlight=False)

@@ -56,6 +56,7 @@ class Expander:
         self.index: dict[str, str] = {}  # every name a layer can be referred to by -> the node it means
         self.defined: dict[str, Node] = {}
         self.block_stack: list[str] = []
+        self.file_stack: list[str | None] = [None]  # the file of the block being expanded (None: the spec)
         self.vars = self._vars()
         self.blocks: dict[str, Block] = {}
         for lib, lib_file in libraries:  # included block libraries first; the spec's own blocks may override
@@ -241,7 +242,7 @@ class Expander:
                     f"at least {cls.min_inputs}" if cls.max_inputs is None else
                     f"{cls.min_inputs} to {cls.max_inputs}")
             raise self.err(f"{cls.kind} takes {want} input{'s' if want != '1' else ''}, got {n}", line, name)
-        return self.add(Node(name, layer, inputs, line, frozen), line)
+        return self.add(Node(name, layer, inputs, line, frozen, self.file_stack[-1]), line)
 
     def add(self, node: Node, line) -> str:
         if node.name in self.index:
@@ -329,12 +330,14 @@ class Expander:
                 env[a] = self._eval(Evaluator(env), default, blk.line, name)
         sub = Scope(name + ".", inputs[0], scope)
         self.block_stack.append(bname)
+        self.file_stack.append(blk.file if blk.file != self.file else None)
         try:
             out = self.expand(blk.layers, sub, Evaluator(env), inputs[0], blk.line)
         except ArchstatError as e:
             raise e.located(file=blk.file)
         finally:
             self.block_stack.pop()
+            self.file_stack.pop()
         if out == inputs[0]:
             raise self.err(f"block '{bname}' produced no layers", line, name)
         self._alias(name, out, line)

@@ -44,12 +44,12 @@ class SpecModule(nn.Module):
                 out = tuple(node.layer.output_shape(ins))
                 module = node.layer.torch_module(ins, out)
             except ArchstatError as e:
-                raise e.located(file=graph.file, line=node.line, layer=node.name)
+                raise e.located(file=node.file or graph.file, line=node.line, layer=node.name)
             shapes[node.name] = out
             if node.frozen:
                 for p in module.parameters():
                     p.requires_grad_(False)
-            self._place(node.name, module, graph.file, node.line)
+            self._place(node.name, module, node.file or graph.file, node.line)
             plan.append((node.name, module, tuple(node.inputs)))
         consumed = {i for _, _, ins in plan for i in ins}
         self.outputs = tuple(n for n, _, _ in plan if n not in consumed) or (INPUT,)

@@ -130,3 +130,26 @@ class PaddedAvgPool2d(nn.AvgPool2d):
             ones = torch.ones_like(x[:1, :1])
             y = y / super().forward(F.pad(ones, self.pad4))
         return y
+
+
+class GroupSoftmax(nn.Module):
+    """Softmax across ``groups`` channel groups: (N, M*C, ...) read as (N, M, C, ...), softmax over M."""
+
+    def __init__(self, groups: int):
+        super().__init__()
+        self.groups = groups
+
+    def forward(self, x):
+        n, c = x.shape[:2]
+        return x.reshape(n, self.groups, c // self.groups, *x.shape[2:]).softmax(1).reshape(x.shape)
+
+
+class Constant(nn.Module):
+    """Multiply by a constant (no parameters)."""
+
+    def __init__(self, value: float):
+        super().__init__()
+        self.value = value
+
+    def forward(self, x):
+        return x * self.value

@@ -1,0 +1,71 @@
+"""The zoo against its claims (specs/claims/): every published figure is reproduced or its disagreement explained,
+and the lecture notes' known slips are reported as slips, never rounded into matches."""
+
+import pytest
+
+from archstat.catalog import builtin_names
+from archstat.claims import load_all
+from archstat.verify import verify
+
+RESULTS = verify()
+
+
+def find(spec, quantity, claimed, layer=None):
+    hits = [r for r in RESULTS if r.claim.spec == spec and r.claim.quantity == quantity
+            and r.claim.value.text == claimed and (layer is None or r.claim.layer == layer)]
+    assert hits, f"no claim {spec} {layer} {quantity} {claimed!r}"
+    return hits
+
+
+def test_no_claim_is_a_mismatch():
+    bad = [f"{r.claim.where}: {r.claim.spec} {r.claim.layer or ''} {r.claim.quantity} {r.claim.value.text}: "
+           f"{r.explanation}" for r in RESULTS if r.verdict == "mismatch"]
+    assert not bad, "\n".join(bad)
+
+
+def test_there_are_many_claims_with_sources():
+    claims = load_all()
+    assert len(claims) >= 400
+    assert all(c.source.strip() for c in claims)
+
+
+@pytest.mark.parametrize("spec", builtin_names())
+def test_every_spec_reproduces_a_published_figure(spec):
+    """Each spec in the zoo has at least one claim it matches outright (its reference parameter count, mostly)."""
+    assert any(r.claim.spec == spec and r.verdict == "match" for r in RESULTS), f"{spec}: no matching claim"
+
+
+@pytest.mark.parametrize("spec", builtin_names())
+def test_reference_parameter_counts_match(spec):
+    """Where a params claim is stated to the unit (torchvision's num_params), it is a match, never 'explained'
+    unless the cause is Keras's batch-norm statistics or auxiliary heads."""
+    exact = [r for r in RESULTS if r.claim.spec == spec and r.claim.quantity == "params" and not r.claim.layer
+             and r.claim.value.unit == 1 and r.claim.value.number >= 10_000]
+    for r in exact:
+        assert r.verdict == "match" or "Keras" in r.explanation or "auxiliary" in r.explanation \
+            or r.explanation.startswith("by hand"), (spec, r.claim.value.text, r.explanation)
+
+
+def test_vgg16_memory_total_is_a_slip_of_the_notes():
+    # CS231n: "TOTAL memory: 24M * 4 bytes ~= 96MB / image"; its own rows sum to about 15.2M
+    for claimed in ("24M", "96MB"):
+        for r in find("vgg16", "activations" if claimed == "24M" else "activation_bytes", claimed):
+            assert r.verdict == "explained" and "disagrees with its own rows" in r.explanation
+
+
+def test_bottleneck_inception_total_is_a_slip_of_the_notes():
+    # CS231n: "Total: 358M ops" for the 1x1-bottleneck inception module; its rows sum to 271M
+    hits = [r for r in RESULTS if r.claim.value.text.replace(" ", "") in ("358M", "358Mops")]
+    assert hits
+    for r in hits:
+        assert r.verdict == "explained" and "rows sum to 271,351,808" in r.explanation
+
+
+def test_lenet_complexity_column_is_ten_times_off():
+    for layer, claimed in (("c1", "1.2M"), ("c3", "2.4M")):
+        (r,) = find("lenet5", "macs", claimed, layer)
+        assert r.verdict == "explained" and "factor-of-ten" in r.explanation
+
+
+def test_the_notes_examples_match():
+    assert find("examples/conv_32x32x3_ten_5x5_pad2", "params", "760")[0].verdict == "match"
