@@ -160,8 +160,9 @@ def list_specs(format: FormatOpt = None, output: OutputOpt = None) -> None:
             m = a.graph.meta
             rows.append({"name": name, "family": m.get("family") or "", "year": m.get("year") or "",
                          "input": "x".join(map(str, a.input_shape)), "params": a.totals.params,
-                         "gmacs": round(a.totals.macs / 1e9, 3), "title": m.get("title") or ""})
-        _table_or_records("Built-in specs", rows, format, output, numeric={"params", "gmacs"})
+                         "gmacs": round(a.totals.macs / 1e9, 3), "top1": (m.get("accuracy") or {}).get("top1", ""),
+                         "title": m.get("title") or ""})
+        _table_or_records("Built-in specs", rows, format, output, numeric={"params", "gmacs", "top1"})
     except ArchstatError as e:
         _fail(e)
 
@@ -194,8 +195,9 @@ def _table_or_records(title: str, rows: list[dict], format, output, numeric=froz
         w.writerows(rows)
         text = buf.getvalue()
     else:
-        text = "| " + " | ".join(cols) + " |\n|" + "|".join("---" for _ in cols) + "|\n"
-        text += "".join("| " + " | ".join(str(r[c]) for c in cols) + " |\n" for r in rows)
+        text = "| " + " | ".join(cols) + " |\n|" + "|".join("---:" if c in numeric else "---" for c in cols) + "|\n"
+        text += "".join("| " + " | ".join(f"{r[c]:,}" if isinstance(r[c], int) and not isinstance(r[c], bool)
+                                          and c in numeric else str(r[c]) for c in cols) + " |\n" for r in rows)
     _emit(text, output, [])
 
 

@@ -37,6 +37,7 @@ def write_atomic(path: str, text: str, protect: list[str] = ()) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
+        os.chmod(tmp, _mode_for(target))  # mkstemp makes 0600; give the file what a plain open() would
         os.replace(tmp, target)
     except BaseException:
         try:
@@ -44,3 +45,13 @@ def write_atomic(path: str, text: str, protect: list[str] = ()) -> None:
         except OSError:
             pass
         raise
+
+
+def _mode_for(target: Path) -> int:
+    """The existing file's mode, or 0666 less the umask for a new file."""
+    try:
+        return target.stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask

@@ -69,3 +69,22 @@ def test_lenet_complexity_column_is_ten_times_off():
 
 def test_the_notes_examples_match():
     assert find("examples/conv_32x32x3_ten_5x5_pad2", "params", "760")[0].verdict == "match"
+
+
+@pytest.mark.parametrize("path,args", [
+    ("reports/verification.md", ["verify", "--format", "markdown"]),
+    ("reports/verification.csv", ["verify", "--format", "csv"]),
+    ("reports/architectures.csv", ["compare", "--all", "--format", "csv"]),
+])
+def test_committed_reports_are_current(path, args):
+    """The reports are the tool's own output now, not a stale copy (regenerate: README, "Development")."""
+    from pathlib import Path
+
+    from typer.testing import CliRunner
+
+    from archstat.cli import app
+
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 0, r.output
+    committed = (Path(__file__).resolve().parent.parent / path).read_text()
+    assert r.output == committed, f"{path} is stale: regenerate it with archstat {' '.join(args)} --output {path}"

@@ -173,3 +173,19 @@ def test_explain_names_the_block_library_a_layer_comes_from():
     assert r.exit_code == 0 and "(conv, specs/blocks/resnet.yaml:" in r.output
     r = runner.invoke(app, ["explain", "vgg16", "fc6"])
     assert "specs/vgg16.yaml:" in r.output
+
+
+def test_output_file_gets_ordinary_permissions(tmp_path):
+    """--output writes through a temporary file (mkstemp makes it 0600); the result has a plain file's mode."""
+    import os
+    import stat
+
+    out = tmp_path / "s.csv"
+    r = runner.invoke(app, ["summary", "lenet5", "--output", str(out)])
+    assert r.exit_code == 0
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o666 & ~umask
+    out.chmod(0o640)  # an existing file keeps its mode
+    runner.invoke(app, ["summary", "lenet5", "--output", str(out)])
+    assert stat.S_IMODE(out.stat().st_mode) == 0o640

@@ -41,3 +41,13 @@ def test_limits_match_the_code():
     assert f"| one `repeat` count | {limits.MAX_REPEAT:,}" in text
     assert f"{limits.MAX_EXPR_CHARS} characters, {limits.MAX_EXPR_NODES} syntax nodes" in text
     assert "| spec file size | 1 MiB |" in text and limits.MAX_SPEC_BYTES == 1 << 20
+
+
+def test_zoo_table_is_what_archstat_list_prints():
+    from typer.testing import CliRunner
+
+    from archstat.cli import app
+
+    r = CliRunner().invoke(app, ["list", "--format", "markdown"])
+    assert r.exit_code == 0
+    assert r.output in readme(), "README zoo table is stale: regenerate it with `archstat list --format markdown`"
