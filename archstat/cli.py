@@ -305,7 +305,7 @@ def check(
         try:
             from .torch.check import check_graph
             if fvcore:
-                import fvcore as _fv  # noqa: F401
+                import fvcore.nn  # noqa: F401  (fail here, with the install hint, not halfway through)
         except ImportError as e:
             raise UsageError(f"archstat check needs the torch extra ({e.name} is missing): "
                              f'pip install -e ".[torch]"') from None

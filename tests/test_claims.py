@@ -88,3 +88,24 @@ def test_committed_reports_are_current(path, args):
     assert r.exit_code == 0, r.output
     committed = (Path(__file__).resolve().parent.parent / path).read_text()
     assert r.output == committed, f"{path} is stale: regenerate it with archstat {' '.join(args)} --output {path}"
+
+
+TORCHVISION_SPECS = {  # every spec whose network torchvision ships (weights meta num_params and _ops)
+    "alexnet_torchvision", "vgg11", "vgg11_bn", "vgg13", "vgg13_bn", "vgg16", "vgg16_bn", "vgg19", "vgg19_bn",
+    "googlenet_torchvision", "inception_v3", "inception_v3_aux", "resnet18", "resnet34", "resnet50", "resnet101",
+    "resnet152", "wide_resnet50_2", "resnext50_32x4d", "densenet121", "densenet161", "densenet169", "densenet201",
+    "squeezenet1_0", "squeezenet1_1", "mobilenet_v2", "efficientnet_b0", "shufflenet_v2_x0_5", "shufflenet_v2_x1_0",
+    "shufflenet_v2_x1_5", "shufflenet_v2_x2_0"}
+
+
+@pytest.mark.parametrize("spec", sorted(TORCHVISION_SPECS))
+def test_torchvision_num_params_and_ops_are_reproduced(spec):
+    """num_params exactly and _ops at its published rounding: a match, or (inception_v3 only: torchvision's
+    num_params counts the AuxLogits head that its _ops leave out) explained by the auxiliary heads."""
+    mine = [r for r in RESULTS if r.claim.spec == spec and not r.claim.layer and "torchvision" in r.claim.source
+            and r.claim.quantity in ("params", "macs")]
+    assert {r.claim.quantity for r in mine} == {"params", "macs"}, f"{spec}: claim torchvision's num_params and _ops"
+    for r in mine:
+        assert r.verdict == "match" or "auxiliary heads" in r.explanation, (spec, r.claim.value.text, r.explanation)
+        if r.claim.quantity == "params":
+            assert r.claim.value.unit == 1, "num_params is exact"
