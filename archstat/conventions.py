@@ -5,8 +5,8 @@ from __future__ import annotations
 CONVENTIONS = {
     "params": "parameters = trainable tensors as torch's parameters() lists them (weights and biases); batch-norm "
               "running statistics are buffers, counted apart",
-    "macs": "MACs = multiply-accumulates of conv, transposed conv and linear layers only, bias excluded "
-            "(torchvision's _ops, fvcore's 'flops')",
+    "macs": "MACs = multiply-accumulates of conv, transposed conv and linear layers only (and LeNet's RBF "
+            "units, a linear layer's arithmetic), bias excluded (torchvision's _ops, fvcore's 'flops')",
     "flops": "FLOPs = 2 x MACs plus every other op's arithmetic (bias adds, batch norm, activations, pooling, "
              "add, mul, softmax), one rule per layer kind (archstat kinds)",
     "activations": "activations = elements of the input plus every layer output, except in-place ops "
