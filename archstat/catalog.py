@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 from pathlib import Path
 
@@ -69,6 +71,9 @@ def read(name_or_path: str) -> tuple[bytes, str]:
         from .spec.limits import MAX_SPEC_BYTES
 
         with open(path, "rb") as fh:
+            size = os.fstat(fh.fileno()).st_size  # quote the real size, not what was read
+            if size > MAX_SPEC_BYTES:
+                raise SpecError(f"file is {size:,} bytes, more than the {MAX_SPEC_BYTES:,}-byte limit", file=shown)
             data = fh.read(MAX_SPEC_BYTES + 1)
     except FileNotFoundError:
         raise SpecError("no such file", file=shown) from None
@@ -89,6 +94,30 @@ def parse_input(text: str) -> tuple:
     if len(vals) not in (1, 2, 3) or any(v < 1 for v in vals):
         raise UsageError(f"--input must look like 3x224x224, 224x224 or 224, got '{text}'")
     return vals
+
+
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z_0-9]*$")
+
+
+def parse_symbolic_input(text: str) -> list | None:
+    """``3xHxW`` -> [3, 'H', 'W']; None when the text has no symbol (the numeric path). Symbols may not contain
+    the letter x, which separates dimensions."""
+    from .errors import UsageError
+
+    parts = re.split(r"\s*[x,*]\s*", text.strip())
+    if not any(_NAME.match(p) for p in parts):
+        return None
+    out = []
+    for p in parts:
+        if p.isdigit() and int(p) > 0:
+            out.append(int(p))
+        elif _NAME.match(p):
+            out.append(p)
+        else:
+            raise UsageError(f"--input: '{p}' is neither a positive integer nor a symbol name (3xHxW)")
+    if len(out) not in (1, 2, 3):
+        raise UsageError(f"--input must look like 3xHxW, HxW or S, got '{text}'")
+    return out
 
 
 def load_graph(name_or_path: str, input_shape: str | tuple | None = None) -> Graph:

@@ -91,11 +91,18 @@ def summary(
     depth: Annotated[Optional[int], typer.Option("--depth", "-d", min=1,
                                                  help="Fold layers below this depth of the name path "
                                                       "(layer1.0.conv1 has depth 3) into one row.")] = None,
+    assume: Annotated[Optional[list[str]], typer.Option("--assume", help="With a symbolic --input: 'H % 32 == 0', "
+                                                        "'W == H' or 'H >= 64' (repeatable).")] = None,
 ) -> None:
-    """Per-layer table and totals for one architecture."""
+    """Per-layer table and totals for one architecture. With symbols in --input (3xHxW), closed-form expressions."""
     from .output import format_for
 
     try:
+        from .catalog import parse_symbolic_input
+
+        dims = parse_symbolic_input(input) if input else None
+        if dims is not None or assume:
+            return _symbolic_summary(spec, dims, assume, batch, format, output)
         from . import analyze
 
         a = analyze(spec, input=input, batch=batch, dtype=dtype.value)
@@ -114,6 +121,27 @@ def summary(
         _emit(text, output, [spec])
     except ArchstatError as e:
         _fail(e)
+
+
+def _symbolic_summary(spec, dims, assume, batch, format, output) -> None:
+    from .errors import UsageError
+    from .output import format_for
+
+    if dims is None:
+        raise UsageError("--assume needs a symbolic --input such as 3xHxW")
+    from . import load
+    from .render import symbolic as render
+    from .symbolic import analyze_symbolic, parse_assumption
+
+    sa = analyze_symbolic(load(spec), dims, [parse_assumption(a) for a in assume or []], batch)
+    fmt = format_for(format.value if format else None, output)
+    if fmt == "table":
+        if output:
+            _emit(_render_table(lambda c: render.print_table(sa, c)), output, [spec])
+        else:
+            render.print_table(sa, _console())
+        return
+    _emit({"json": render.to_json, "csv": render.to_csv, "markdown": render.to_markdown}[fmt](sa), output, [spec])
 
 
 @app.command()
@@ -399,6 +427,65 @@ def bench(
         _table_or_records("Benchmark", data, format, output,
                           numeric={"batch", "images_per_s", "latency_ms_median", "latency_ms_p90", "measured_peak_bytes",
                                    "predicted_peak_bytes", "memory_ratio", "tflops", "fraction_of_peak", "params"})
+    except ArchstatError as e:
+        _fail(e)
+
+
+@app.command()
+def sweep(
+    spec: SpecArg,
+    sizes: Annotated[str, typer.Option("--sizes", "-s", help="Square input sizes: 32:1024:32 (stop included) or "
+                                       "224,256,299.")] = "32:1024:32",
+    batch: BatchOpt = 1,
+    dtype: DTypeOpt = DType.float32,
+    format: FormatOpt = None,
+    output: OutputOpt = None,
+) -> None:
+    """Shapes, parameters, MACs, activations, peak memory and receptive field at each input size, with the sizes
+    where a stride does not fit, where the network fails, and where the field stops covering the input."""
+    from .output import format_for
+
+    try:
+        from . import load
+        from .sweep import findings, parse_sizes, sweep as run_sweep
+
+        rows = run_sweep(load(spec), parse_sizes(sizes), batch, dtype.value)
+        fmt = format_for(format.value if format else None, output)
+        if fmt == "table":
+            from rich.text import Text
+
+            cols = ["size", "status", "output_shape", "params", "macs", "activations", "peak_activation_bytes",
+                    "rf_size", "rf_covers_input", "stride_does_not_fit"]
+            _table_or_records(f"Sweep of {spec}", [{c: ("" if r[c] is None else r[c]) for c in cols} for r in rows],
+                              format, output, numeric={"size", "params", "macs", "activations",
+                                                       "peak_activation_bytes", "rf_size"})
+            if not output:
+                for line in findings(rows):
+                    _console().print(Text("- " + line))
+            return
+        _table_or_records(f"Sweep of {spec}", rows, format, output)
+    except ArchstatError as e:
+        _fail(e)
+
+
+class PlotKind(str, Enum):
+    sweep = "sweep"
+
+
+@app.command()
+def plot(
+    kind: Annotated[PlotKind, typer.Argument(help="What to draw: sweep (MACs and memory against input size).")],
+    spec: SpecArg,
+    output: Annotated[str, typer.Option("--output", "-o", help="FILE.png, .svg or .pdf")],
+    sizes: Annotated[str, typer.Option("--sizes", "-s", help="For sweep: 32:1024:32 or 224,256,299.")] = "32:1024:32",
+) -> None:
+    """Draw a picture of a spec with matplotlib (needs the plot extra)."""
+    try:
+        from . import load
+        from .plot import plot_sweep
+        from .sweep import parse_sizes, sweep as run_sweep
+
+        plot_sweep(run_sweep(load(spec), parse_sizes(sizes)), spec, output)
     except ArchstatError as e:
         _fail(e)
 

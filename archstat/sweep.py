@@ -1,0 +1,108 @@
+"""``archstat sweep``: one network at many input sizes, without building anything.
+
+The spec is compiled once; the engine then runs once per size (about 5 ms for ResNet-50). Each row holds the
+output shape, parameters (they change with the input when a linear layer follows a flatten), MACs, FLOPs,
+activations, peak activation memory and the final receptive field, plus three flags: a stride that does not fit
+(some layer floors a fractional size and never sees the last rows of real input), a size too small for the network
+(a size reaches zero: the row records the layer and the message), and whether the receptive field still covers the
+whole input.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from .errors import ArchstatError, UsageError
+
+
+def parse_sizes(text: str) -> list[int]:
+    """``32:1024:32`` (start:stop:step, stop included), ``224,256,299``, or a mix: ``32:64:16,299``."""
+    out: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        try:
+            if ":" in part:
+                bits = [int(b) for b in part.split(":")]
+                if len(bits) not in (2, 3):
+                    raise ValueError
+                start, stop, step = bits[0], bits[1], bits[2] if len(bits) == 3 else 1
+                if step < 1 or stop < start:
+                    raise ValueError
+                out.extend(range(start, stop + 1, step))
+            elif part:
+                out.append(int(part))
+        except ValueError:
+            raise UsageError(f"--sizes must look like 32:1024:32 or 224,256,299, got '{text}'") from None
+    if not out or min(out) < 1:
+        raise UsageError(f"--sizes must give positive sizes, got '{text}'")
+    if len(out) > 10_000:
+        raise UsageError(f"--sizes gives {len(out):,} sizes; at most 10,000")
+    return out
+
+
+def sweep(graph, sizes: list[int], batch: int = 1, dtype: str = "float32") -> list[dict]:
+    from . import rf
+    from .engine import analyze
+    from .layers.base import spatial
+
+    if not spatial(graph.input_shape):
+        raise UsageError("sweep needs a spec whose input is C x H x W")
+    c = graph.input_shape[0]
+    rows = []
+    for s in sizes:
+        g = dataclasses.replace(graph, input_shape=(c, s, s))
+        row = {"size": s, "status": "ok", "failing_layer": "", "output_shape": "", "params": None, "macs": None,
+               "flops": None, "activations": None, "peak_activation_bytes": None, "rf_size": None,
+               "rf_covers_input": None, "stride_does_not_fit": None, "unfit_layers": ""}
+        try:
+            a = analyze(g, batch=batch, dtype=dtype)
+        except ArchstatError as e:
+            row["status"] = "too small"
+            row["failing_layer"] = e.layer or ""
+            rows.append(row)
+            continue
+        t = a.totals
+        field = rf.as_json(t.field, (s, s))
+        size = field["size"]
+        unfit = sorted({name for name, note in a.notes if "never seen" in note})
+        row.update(output_shape="x".join(map(str, a.layers[-1].output_shape)), params=t.params, macs=t.macs,
+                   flops=t.flops, activations=t.activations, peak_activation_bytes=t.peak_activation_bytes,
+                   rf_size=size if not isinstance(size, list) else max(size),
+                   stride_does_not_fit=bool(unfit), unfit_layers=" ".join(unfit))
+        if isinstance(row["rf_size"], (int, float)):
+            row["rf_covers_input"] = row["rf_size"] >= s
+        rows.append(row)
+    return rows
+
+
+def findings(rows: list[dict]) -> list[str]:
+    """Plain-language summary: where the network fails, where strides do not fit, where the field stops covering."""
+    out = []
+    ok = [r for r in rows if r["status"] == "ok"]
+    small = [r for r in rows if r["status"] != "ok"]
+    if small and ok:
+        smallest = min(r["size"] for r in ok)
+        below = [r for r in small if r["size"] < smallest]
+        if below:
+            r = max(below, key=lambda r: r["size"])
+            out.append(f"fails below {smallest}: at {r['size']} a size reaches zero at layer {r['failing_layer']}")
+        above = [r["size"] for r in small if r["size"] > smallest]
+        if above:
+            out.append(f"also fails at {', '.join(map(str, above[:10]))}{' ...' if len(above) > 10 else ''}")
+    elif small:
+        out.append(f"fails at every size given (first failing layer: {small[0]['failing_layer']})")
+    unfit = [r["size"] for r in ok if r["stride_does_not_fit"]]
+    if unfit:
+        out.append(f"a stride does not fit (the last rows of real input are never seen) at {len(unfit)} of {len(ok)} "
+                   f"sizes: {', '.join(map(str, unfit[:12]))}{' ...' if len(unfit) > 12 else ''}")
+    elif ok:
+        out.append("every stride fits at every size given")
+    covered = [r["size"] for r in ok if r["rf_covers_input"]]
+    if ok and covered and len(covered) < len(ok):
+        out.append(f"the receptive field covers the whole input up to size {max(covered)} "
+                   f"(final field {next(r['rf_size'] for r in ok if r['size'] == max(covered))})")
+    elif ok and not covered:
+        out.append("the receptive field never covers the whole input at these sizes")
+    elif ok:
+        out.append("the receptive field covers the whole input at every size given")
+    return out
