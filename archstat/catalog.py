@@ -91,7 +91,7 @@ def parse_input(text: str) -> tuple:
         vals = tuple(int(p) for p in parts)
     except ValueError:
         raise UsageError(f"--input must look like 3x224x224, 224x224 or 224, got '{text}'") from None
-    if len(vals) not in (1, 2, 3) or any(v < 1 for v in vals):
+    if len(vals) not in (1, 2, 3) or any(v < 1 or v > 1 << 31 for v in vals):
         raise UsageError(f"--input must look like 3x224x224, 224x224 or 224, got '{text}'")
     return vals
 

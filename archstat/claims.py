@@ -39,6 +39,15 @@ SCALES = {
     "billion": 10**9, "bn": 10**9, "t": 10**12,
     "kb": 10**3, "mb": 10**6, "gb": 10**9, "kib": 2**10, "mib": 2**20, "gib": 2**30,
 }
+MAX_DIGITS = 40  # a published figure has far fewer; this keeps Fraction arithmetic cheap
+MAX_EXPONENT = 30
+
+
+def _short(text) -> str:
+    t = repr(str(text))
+    return t if len(t) <= 60 else t[:40] + "..." + t[-10:]
+
+
 _PRODUCT = re.compile(r"^\s*\d+(\s*[x×*]\s*\d+)+\s*$")
 NUMBER_WORDS = {w: i for i, w in enumerate(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
@@ -93,7 +102,11 @@ def parse_value(text, unit: str | None = None, shape: bool = False) -> Value:
     body = _APPROX.sub("", s)
     if _PRODUCT.match(body):  # "28x28x32x5x5x192": the source's own product, exact
         n = 1
-        for f in re.split(r"\s*[x×*]\s*", body.strip()):
+        factors = re.split(r"\s*[x×*]\s*", body.strip())
+        if len(factors) > 20 or any(len(f) > MAX_DIGITS for f in factors):
+            raise SpecError(f"cannot read the number {_short(text)}: a product of more than 20 factors or of "
+                            f"factors over {MAX_DIGITS} digits")
+        for f in factors:
             n *= int(f)
         return Value(s, Fraction(n), Fraction(1), Fraction(1), approx)
     first = body.split(" ", 1)[0].split("-", 1)[0].lower()
@@ -103,6 +116,9 @@ def parse_value(text, unit: str | None = None, shape: bool = False) -> Value:
     if not m:
         raise SpecError(f"cannot read the number {text!r} (write it like 35K, 138M, 15.47G, 60 million, 120,422,400)")
     digits, exp10, suffix = m.group(1), m.group(2), (m.group(3) or "").lower()
+    if len(digits) > MAX_DIGITS or (exp10 and abs(int(exp10)) > MAX_EXPONENT):
+        raise SpecError(f"cannot read the number {_short(text)}: more than {MAX_DIGITS} digits or an exponent "
+                        f"beyond 10^{MAX_EXPONENT}")
     if suffix and unit:
         raise SpecError(f"value {text!r} has a scale and 'unit' gives another ({unit!r})")
     suffix = suffix or (unit or "").strip().lower()

@@ -515,14 +515,34 @@ def kinds_markdown(kinds: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _click_exceptions():
+    try:  # typer >= 0.26 vendors click
+        from typer._click import exceptions as cx
+    except ImportError:  # pragma: no cover - older typer uses click itself
+        from click import exceptions as cx
+    return cx
+
+
 def main() -> None:
+    """The console script: typer in non-standalone mode, so that click's usage errors also come out as one line."""
+    from .errors import one_line
+
+    cx = _click_exceptions()
+    no_args = tuple(c for c in (getattr(cx, "NoArgsIsHelpError", None),) if c)
+    interrupted = (KeyboardInterrupt, *(c for c in (getattr(cx, "Abort", None),) if c))
     try:
-        app()
-    except KeyboardInterrupt:
+        rc = app(standalone_mode=False)
+    except no_args:  # typer has printed the help already
+        sys.exit(EXIT_USAGE)
+    except cx.UsageError as e:
+        sys.stderr.write(f"archstat: error: {one_line(e.format_message())}\n")
+        sys.exit(EXIT_USAGE)
+    except interrupted:
         sys.stderr.write("archstat: interrupted\n")
         sys.exit(130)
     except BrokenPipeError:
         sys.exit(0)
+    sys.exit(rc if isinstance(rc, int) else 0)
 
 
 if __name__ == "__main__":

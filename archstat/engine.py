@@ -8,13 +8,16 @@ what is the same for every kind: composing receptive fields, counting memory, su
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 from . import rf
 from .errors import ArchstatError, ShapeError, UsageError
 from .graph import INPUT, Graph, Node
 from .layers.base import MergeMismatch, elems, fmt_shape, spatial
+from .spec.limits import MAX_DIM
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8, "int8": 1}
+RF_BITS = 128  # a receptive field whose numbers outgrow this (strides compounding without end) is no longer tracked
 
 
 @dataclass
@@ -96,6 +99,8 @@ def analyze(graph: Graph, batch: int = 1, dtype: str = "float32") -> Analysis:
         raise UsageError(f"unknown dtype '{dtype}' (choose from {', '.join(DTYPE_BYTES)})")
     if batch < 1:
         raise UsageError(f"batch must be at least 1, got {batch}")
+    if batch > MAX_DIM:
+        raise UsageError(f"batch must be at most {MAX_DIM:,}, got {batch:,}")
     shapes: dict[str, tuple] = {INPUT: graph.input_shape}
     fields: dict[str, object] = {INPUT: rf.START if spatial(graph.input_shape) else rf.GLOBAL}
     results: list[LayerResult] = []
@@ -124,6 +129,8 @@ def _one(node: Node, shapes: dict, fields: dict, batch: int) -> LayerResult:
     for d in out:
         if d < 1:
             raise ShapeError(f"{node.kind}: output {fmt_shape(out)} has a size below 1")
+        if d > MAX_DIM:
+            raise ShapeError(f"{node.kind}: output {fmt_shape(out)} has a size above the limit of {MAX_DIM:,}")
     shapes[node.name] = out
     notes = list(layer.notes(ins, out))
     srcs = node.inputs if layer.data_inputs is None else node.inputs[:layer.data_inputs]
@@ -136,6 +143,9 @@ def _one(node: Node, shapes: dict, fields: dict, batch: int) -> LayerResult:
     f = rf.through(in_field, layer.window(ins, out)) if spatial(out) else rf.GLOBAL
     if not spatial(out) and in_field is None and layer.window(ins, out) is None:
         f = None
+    if isinstance(f, rf.Field) and not _small(f):
+        notes.append(f"receptive field no longer tracked: its size, stride or padding outgrew 2**{RF_BITS}")
+        f = None
     fields[node.name] = f
     return LayerResult(
         name=node.name, kind=node.kind, inputs=list(node.inputs), output_shape=out,
@@ -144,6 +154,17 @@ def _one(node: Node, shapes: dict, fields: dict, batch: int) -> LayerResult:
         new_memory=not (layer.inplace or layer.view), field=f, notes=notes, line=node.line, frozen=node.frozen,
         node=node,
     )
+
+
+def _small(f: "rf.Field") -> bool:
+    """Whether every number of a field fits RF_BITS bits (a fraction: its numerator and denominator)."""
+    for v in (*f.size, *f.stride, *f.padding):
+        if isinstance(v, Fraction):
+            if v.numerator.bit_length() > RF_BITS or v.denominator.bit_length() > RF_BITS:
+                return False
+        elif int(v).bit_length() > RF_BITS:
+            return False
+    return True
 
 
 def _scale(v, batch):

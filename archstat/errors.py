@@ -13,6 +13,8 @@ EXIT_SPEC = 1  # the spec is bad: unreadable, invalid, or its shapes do not work
 EXIT_USAGE = 2  # the command line is wrong (typer/click use 2 as well)
 EXIT_DISAGREE = 3  # archstat check: PyTorch, fvcore or FlopCounterMode disagree with the engine
 
+MAX_MESSAGE_CHARS = 1000  # a longer message (one quoting a huge value) keeps its start and end
+
 
 class ArchstatError(Exception):
     """A problem with the user's input, reported as one line: ``file:line: layer 'path': message``."""
@@ -45,7 +47,18 @@ class ArchstatError(Exception):
         elif self.line:
             where = f"line {self.line}: "
         layer = f"layer '{self.layer}': " if self.layer else ""
-        return f"{where}{layer}{self.message}"
+        return one_line(f"{where}{layer}{self.message}")
+
+
+def one_line(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
+    """``text`` as one printable line: control characters (newlines, terminal escapes) written as escapes, and the
+    middle of an overlong text cut out."""
+    if not text.isprintable():
+        text = "".join(c if c.isprintable() else ascii(c)[1:-1] for c in text)
+    if len(text) > limit:
+        tail = limit // 4
+        text = f"{text[:limit - tail - 40]} ...[{len(text) - limit + 40:,} characters cut]... {text[-tail:]}"
+    return text
 
 
 class SpecError(ArchstatError):

@@ -6,7 +6,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from .errors import UsageError
+from .errors import ArchstatError, UsageError
 
 FORMAT_BY_SUFFIX = {".csv": "csv", ".json": "json", ".md": "markdown", ".markdown": "markdown", ".txt": "table"}
 
@@ -23,11 +23,16 @@ def write_atomic(path: str, text: str, protect: list[str] = ()) -> None:
     """Write ``text`` to ``path`` so that readers see the old file or the whole new one, never half of it."""
     target = Path(path)
     for p in protect:
-        try:
-            if p not in ("-", None) and target.exists() and target.resolve() == Path(p).resolve():
+        for i, spec in enumerate(_spec_files(p)):
+            try:
+                same = target.exists() and target.resolve() == spec.resolve()
+            except OSError:
+                same = False
+            if same and i == 0:
                 raise UsageError(f"refusing to overwrite the spec '{p}' with the output")
-        except OSError:
-            pass
+            if same:
+                raise UsageError(f"refusing to overwrite '{spec.name}', a block library of the spec '{p}', "
+                                 f"with the output")
     if target.is_dir():
         raise UsageError(f"--output '{path}' is a directory")
     parent = target.parent if str(target.parent) else Path(".")
@@ -45,6 +50,32 @@ def write_atomic(path: str, text: str, protect: list[str] = ()) -> None:
         except OSError:
             pass
         raise
+
+
+def _spec_files(name: str | None) -> list[Path]:
+    """The file a spec argument names (a built-in name such as ``lenet5`` too) and the block libraries it
+    includes: none of them may be overwritten by the output."""
+    from .catalog import resolve
+
+    if name in ("-", None):
+        return []
+    try:
+        path = resolve(name)
+    except ArchstatError:
+        return [Path(name)]
+    files = [path]
+    try:
+        from .spec.limits import MAX_SPEC_BYTES
+        from .spec.yamlio import parse_yaml
+
+        with open(path, "rb") as fh:
+            include = parse_yaml(fh.read(MAX_SPEC_BYTES + 1), str(path)).get("include") or []
+        for item in include if isinstance(include, list) else [include]:
+            if isinstance(item, str):
+                files.append(path.parent / item)
+    except (ArchstatError, OSError, AttributeError):
+        pass
+    return files
 
 
 def _mode_for(target: Path) -> int:

@@ -41,6 +41,15 @@ def test_limits_match_the_code():
     assert f"| one `repeat` count | {limits.MAX_REPEAT:,}" in text
     assert f"{limits.MAX_EXPR_CHARS} characters, {limits.MAX_EXPR_NODES} syntax nodes" in text
     assert "| spec file size | 1 MiB |" in text and limits.MAX_SPEC_BYTES == 1 << 20
+    assert f"at every use (\"billion laughs\") | {limits.MAX_YAML_VALUES:,} |" in text
+    assert f"repeat passes, even of nothing) | {limits.MAX_EXPANSION:,} |" in text
+    assert f"| text an expression or interpolation builds | {limits.MAX_STR_CHARS:,} characters |" in text
+    assert f"| a layer's full dotted name | {limits.MAX_NAME_CHARS} characters |" in text
+    assert limits.MAX_DIM == 1 << 31 and "| any size, channel count, kernel, and `--batch` | 2^31 |" in text
+    from archstat.engine import RF_BITS
+    from archstat.errors import MAX_MESSAGE_CHARS
+
+    assert f"fit {RF_BITS} bits" in text and f"cut to {MAX_MESSAGE_CHARS:,} characters" in text
 
 
 def test_zoo_table_is_what_archstat_list_prints():

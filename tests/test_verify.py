@@ -66,6 +66,9 @@ def test_shapes_as_written(text, unit, shape):
     ("lots", None, r"cannot read the number"),
     ("35K", "M", r"has a scale and 'unit' gives another"),
     (["35K"], None, r"'value' must be text"),
+    ("1 x10^99999999", None, r"an exponent beyond 10\^30"),  # would hang building 10**99999999
+    ("9" * 5000, None, r"more than 40 digits"),
+    ("x".join(["9" * 50] * 2), None, r"factors over 40 digits"),
 ])
 def test_bad_values(text, unit, match):
     with pytest.raises(SpecError, match=match):

@@ -11,16 +11,25 @@ Receptive field: global pooling (output 1x1) sees the whole input; otherwise the
 from __future__ import annotations
 
 from fractions import Fraction
+from math import gcd
 
 from .base import GLOBAL, Layer, Size, Window
 
 
+# Window i has length ceil((i+1)N/n) - floor(iN/n) = ceil((N + r)/n), r = iN mod n, and r runs over the multiples
+# of g = gcd(N, n) below n: closed forms, so an output size of 2**31 costs no loop of 2**31 steps. A symbolic input
+# size (archstat.symbolic) has no gcd: there the given output size is counted through, window by window.
 def _window_sum(n_in: int, n_out: int) -> int:
-    """Total length of the adaptive windows along one axis."""
+    """Total length of the adaptive windows along one axis: N + n - gcd(N, n)."""
+    if isinstance(n_in, int) and isinstance(n_out, int):
+        return n_in + n_out - gcd(n_in, n_out)
     return sum(-(-(i + 1) * n_in // n_out) - (i * n_in // n_out) for i in range(n_out))
 
 
 def _max_window(n_in: int, n_out: int) -> int:
+    """The longest window: ceil((N + n - gcd(N, n)) / n)."""
+    if isinstance(n_in, int) and isinstance(n_out, int):
+        return -(-(n_in + n_out - gcd(n_in, n_out)) // n_out)
     return max(-(-(i + 1) * n_in // n_out) - (i * n_in // n_out) for i in range(n_out))
 
 

@@ -18,7 +18,7 @@ from ..errors import ArchstatError, SpecError
 from ..graph import INPUT, Graph, Node
 from ..layers import REGISTRY
 from .expr import Evaluator
-from .limits import MAX_BLOCK_DEPTH, MAX_DIM, MAX_LAYERS, MAX_REPEAT
+from .limits import MAX_BLOCK_DEPTH, MAX_DIM, MAX_EXPANSION, MAX_LAYERS, MAX_NAME_CHARS, MAX_REPEAT, MAX_SPEC_BYTES
 from .yamlio import Map, Seq
 
 HEADER_KEYS = ("name", "title", "family", "year", "citations", "accuracy", "input", "notes", "include", "vars",
@@ -57,6 +57,7 @@ class Expander:
         self.defined: dict[str, Node] = {}
         self.block_stack: list[str] = []
         self.file_stack: list[str | None] = [None]  # the file of the block being expanded (None: the spec)
+        self.work = 0  # expansion steps so far (values evaluated, layers, inputs, passes): bounded by MAX_EXPANSION
         self.vars = self._vars()
         self.blocks: dict[str, Block] = {}
         for lib, lib_file in libraries:  # included block libraries first; the spec's own blocks may override
@@ -111,6 +112,10 @@ class Expander:
                            body.line_of(extra[0]))
         args_raw = body.get("args") or []
         if isinstance(args_raw, list):
+            bad = next((a for a in args_raw if not isinstance(a, str)), None)
+            if bad is not None:
+                raise self.err(f"block '{name}': argument {bad!r} must be an identifier other than "
+                               f"{', '.join(COMMON_KEYS)}", body.line_of("args"))
             args = {a: _NO_DEFAULT for a in args_raw}
         elif isinstance(args_raw, Map):
             args = dict(args_raw)
@@ -126,12 +131,20 @@ class Expander:
         return Block(name, args, body["layers"], line)
 
     # ---- evaluation -----------------------------------------------------------------------------------------------
+    def spend(self, steps: int, line, layer=None) -> None:
+        """Count expansion work, so that repeats of repeats (even of nothing) and aliased lists stay bounded."""
+        self.work += steps
+        if self.work > MAX_EXPANSION:
+            raise self.err(f"the spec takes more than {MAX_EXPANSION:,} steps to expand (layers, inputs, values "
+                           f"and repeat passes; the limit)", line, layer)
+
     def _eval(self, ev: Evaluator, v, line, layer=None):
         try:
             if isinstance(v, list):
                 return [self._eval(ev, x, line, layer) for x in v]
             if isinstance(v, dict):
                 raise SpecError("a nested mapping is not a valid argument value here")
+            self.spend(1, line, layer)
             return ev.value(v)
         except SpecError as e:
             raise e.located(line=line, layer=layer)
@@ -162,7 +175,7 @@ class Expander:
 
     def _name(self, raw, scope: Scope, base: str, line, ev) -> str:
         if raw is None:
-            return scope.prefix + scope.auto_name(base)
+            return self._long(scope.prefix + scope.auto_name(base), line)
         raw = self._eval(ev, raw, line)
         if isinstance(raw, int) and not isinstance(raw, bool):
             raw = str(raw)
@@ -171,7 +184,13 @@ class Expander:
             raise self.err(f"layer name {raw!r} must be letters, digits, '_', '-' or '.'", line)
         if raw == INPUT:
             raise self.err("'input' is reserved for the network (or block) input", line)
-        return scope.prefix + raw
+        return self._long(scope.prefix + raw, line)
+
+    def _long(self, name: str, line) -> str:
+        if len(name) > MAX_NAME_CHARS:
+            raise self.err(f"layer name '{name[:40]}...' is {len(name):,} characters long, more than the limit of "
+                           f"{MAX_NAME_CHARS}", line)
+        return name
 
     # ---- expansion ------------------------------------------------------------------------------------------------
     def expand(self, items, scope: Scope, ev: Evaluator, prev: str, line) -> str:
@@ -179,7 +198,10 @@ class Expander:
             raise self.err("'layers' must be a list", line)
         lines = getattr(items, "item_lines", None) or [line] * len(items)
         for item, ln in zip(items, lines):
-            prev = self.item(item, scope, ev, prev, ln)
+            try:
+                prev = self.item(item, scope, ev, prev, ln)
+            except ArchstatError as e:  # a problem with no layer of its own is placed in its scope
+                raise e.located(layer=scope.prefix[:-1] or None)
         return prev
 
     def item(self, item, scope: Scope, ev: Evaluator, prev: str, line) -> str:
@@ -251,29 +273,31 @@ class Expander:
                            f"unnamed repeat, name the repeat so each pass gets its own scope)", line)
         if len(self.nodes) >= MAX_LAYERS:
             raise self.err(f"more than {MAX_LAYERS:,} layers after expansion (the limit)", line)
+        self.spend(1 + len(node.inputs), line)
         self.nodes.append(node)
         self.index[node.name] = node.name
         self.defined[node.name] = node
         return node.name
 
     def group(self, g: Map, scope, ev, prev, line) -> str:
-        extra = [k for k in g if k not in GROUP_KEYS]
-        if extra:
-            raise self.err(f"a group takes {', '.join(GROUP_KEYS)}; unknown key '{extra[0]}'", g.line_of(extra[0]))
-        var = g.get("as")
-        if var is not None and (not isinstance(var, str) or not var.isidentifier()):
-            raise self.err(f"'as' must name a variable, got {var!r}", g.line_of("as"))
-        count = 1
-        if "repeat" in g:
-            count = self._eval(ev, g["repeat"], g.line_of("repeat"))
-            if isinstance(count, bool) or not isinstance(count, int) or count < 0:
-                raise self.err(f"'repeat' must be a whole number >= 0, got {count!r}", g.line_of("repeat"))
-            if count > MAX_REPEAT:
-                raise self.err(f"'repeat: {count:,}' is more than the limit of {MAX_REPEAT:,}",
-                               g.line_of("repeat"))
         name = None
         if g.get("name") is not None:
             name = self._name(g["name"], scope, "group", g.line_of("name"), ev)
+        extra = [k for k in g if k not in GROUP_KEYS]
+        if extra:
+            raise self.err(f"a group takes {', '.join(GROUP_KEYS)}; unknown key '{extra[0]}'", g.line_of(extra[0]),
+                           name)
+        var = g.get("as")
+        if var is not None and (not isinstance(var, str) or not var.isidentifier()):
+            raise self.err(f"'as' must name a variable, got {var!r}", g.line_of("as"), name)
+        count = 1
+        if "repeat" in g:
+            count = self._eval(ev, g["repeat"], g.line_of("repeat"), name)
+            if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+                raise self.err(f"'repeat' must be a whole number >= 0, got {count!r}", g.line_of("repeat"), name)
+            if count > MAX_REPEAT:
+                raise self.err(f"'repeat: {count:,}' is more than the limit of {MAX_REPEAT:,}",
+                               g.line_of("repeat"), name)
         first_in = self._inputs(g.get("inputs"), scope, prev, g.line_of("inputs"), name, ev)
         if len(first_in) != 1:
             raise self.err("a group takes one input (its first layer can name more)", g.line_of("inputs"), name)
@@ -287,6 +311,7 @@ class Expander:
                     self._alias(name, prev, line)
                 return prev
         for k in range(count):
+            self.spend(4 + len(ev.env), line, name)  # a pass makes a scope, an evaluator, a copy of the names
             env = dict(ev.env)
             if var:
                 env[var] = k
@@ -311,6 +336,7 @@ class Expander:
         inputs = self._inputs(args.get("inputs"), scope, prev, _line(args, "inputs", line), name, ev)
         if len(inputs) != 1:
             raise self.err(f"block '{bname}' takes one input; pass others as arguments", line, name)
+        self.spend(1 + len(self.vars), line, name)
         env = dict(self.vars)
         given = {k: v for k, v in args.items() if k not in COMMON_KEYS}
         if "__shorthand__" in given:
@@ -359,6 +385,8 @@ def _line(args, key, default):
 def _suggest(word: str, options: list[str]) -> str:
     import difflib
 
+    if len(word) > 64 or len(options) > 10_000:  # difflib's cost grows with both
+        return ""
     close = difflib.get_close_matches(word, options, n=1)
     return f" (did you mean '{close[0]}'?)" if close else ""
 
@@ -389,7 +417,7 @@ def load_includes(doc: Map, file: str, base_dir) -> list[tuple[Map, str]]:
     if len(items) > MAX_INCLUDES:
         raise SpecError(f"more than {MAX_INCLUDES} includes", file=file, line=line)
     base = Path(base_dir).resolve()
-    libs = []
+    libs, seen, left = [], set(), MAX_SPEC_BYTES  # the libraries together: at most as big as one spec
     for item in items:
         if not isinstance(item, str) or not item.endswith((".yaml", ".yml")) or Path(item).is_absolute():
             raise SpecError(f"include {item!r} must be a relative path to a .yaml file", file=file, line=line)
@@ -397,14 +425,29 @@ def load_includes(doc: Map, file: str, base_dir) -> list[tuple[Map, str]]:
         if base not in path.parents:
             raise SpecError(f"include '{item}' is outside the spec's directory", file=file, line=line)
         shown = str(Path(file).parent / item) if file != "<stdin>" else item
+        if path in seen:
+            continue
+        seen.add(path)
         try:
-            data = path.read_bytes()
+            if path.is_dir():
+                raise IsADirectoryError(21, "is a directory")
+            with open(path, "rb") as fh:
+                data = fh.read(left + 1)  # read no further than the limit
         except OSError as e:
             raise SpecError(f"cannot read include '{item}': {e.strerror or e}", file=file, line=line) from None
+        left -= len(data)
+        if left < 0:
+            raise SpecError(f"the includes hold more than {MAX_SPEC_BYTES:,} bytes in all (the limit), with "
+                            f"'{item}'", file=file, line=line)
         lib = parse_yaml(data, shown)
-        if not isinstance(lib, Map) or set(lib) - {"blocks", "doc"}:
-            raise SpecError("a block library holds only 'blocks:' (and 'doc:')", file=shown,
-                            line=getattr(lib, "line", None))
+        by = f"included by {file}:{line}"
+        if not isinstance(lib, Map):
+            raise SpecError(f"a block library is a mapping with 'blocks:' (and 'doc:'); {by}", file=shown,
+                            line=getattr(lib, "line", 1))
+        extra = [k for k in lib if k not in ("blocks", "doc")]
+        if extra:
+            raise SpecError(f"a block library holds only 'blocks:' (and 'doc:'), not '{extra[0]}'; {by}",
+                            file=shown, line=lib.line_of(extra[0]))
         libs.append((lib, shown))
     return libs
 
@@ -424,12 +467,30 @@ def check_accuracy(acc, file: str, line) -> None:
             raise SpecError(f"accuracy: '{k}' must be text", file=file, line=acc.line_of(k))
 
 
+def check_meta(doc: Map, file: str) -> None:
+    """``title``, ``family`` and ``notes`` are text, ``year`` a whole number, ``citations`` text or a list of it."""
+    for k in ("title", "family", "notes"):
+        if k in doc and doc[k] is not None and not isinstance(doc[k], str):
+            raise SpecError(f"'{k}' must be text, got {doc[k]!r}", file=file, line=doc.line_of(k))
+    year = doc.get("year")
+    if year is not None and (isinstance(year, bool) or not isinstance(year, int)):
+        raise SpecError(f"'year' must be a whole number, got {year!r}", file=file, line=doc.line_of("year"))
+    cites = doc.get("citations")
+    if cites is not None and not isinstance(cites, str) and (
+            not isinstance(cites, list) or not all(isinstance(c, str) for c in cites)):
+        raise SpecError(f"'citations' must be text or a list of texts, got {cites!r}", file=file,
+                        line=doc.line_of("citations"))
+
+
+_WHAT = {"str": "text", "int": "a number", "float": "a number", "bool": "a boolean", "NoneType": "null"}
+
+
 def compile_spec(doc, file: str, input_shape: tuple | None = None, base_dir=".") -> Graph:
     """Check the header, expand the layers, and return the graph."""
     if not isinstance(doc, Map):
-        what = type(doc).__name__ if not isinstance(doc, list) else "list"
-        raise SpecError(f"a spec is a mapping with name, input and layers; this file holds a {what}", file=file,
-                        line=getattr(doc, "line", None))
+        what = "a list" if isinstance(doc, list) else _WHAT.get(type(doc).__name__, type(doc).__name__)
+        raise SpecError(f"a spec is a mapping with name, input and layers; this file holds {what}", file=file,
+                        line=getattr(doc, "line", 1))
     for k in doc:
         if k not in HEADER_KEYS:
             raise SpecError(f"unknown top-level key '{k}'{_suggest(str(k), list(HEADER_KEYS))} "
@@ -442,6 +503,7 @@ def compile_spec(doc, file: str, input_shape: tuple | None = None, base_dir=".")
     shape = input_shape or parse_input_shape(doc["input"], file, doc.line_of("input"))
     if "accuracy" in doc:
         check_accuracy(doc["accuracy"], file, doc.line_of("accuracy"))
+    check_meta(doc, file)
     if not isinstance(doc["layers"], Seq) or not doc["layers"]:
         raise SpecError("'layers' must be a non-empty list", file=file, line=doc.line_of("layers"))
     libs = load_includes(doc, file, base_dir)

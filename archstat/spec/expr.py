@@ -16,7 +16,7 @@ import operator
 import re
 
 from ..errors import SpecError
-from .limits import MAX_EXPR_CHARS, MAX_EXPR_NODES, MAX_INT_DIGITS
+from .limits import MAX_EXPR_CHARS, MAX_EXPR_NODES, MAX_INT_DIGITS, MAX_STR_CHARS
 
 _LIMIT = 10**MAX_INT_DIGITS
 
@@ -30,12 +30,19 @@ def make_divisible(v, divisor=8, min_value=None):
     return new_v
 
 
+def _round(x, ndigits=None):
+    """``round``, with a bounded number of digits (``round(5, -10**9)`` would compute 10**(10**9))."""
+    if ndigits is not None and (not isinstance(ndigits, int) or abs(ndigits) > MAX_INT_DIGITS):
+        raise ValueError(f"round() takes at most {MAX_INT_DIGITS} digits, got {ndigits!r}")
+    return round(x, ndigits)
+
+
 FUNCTIONS = {
     "min": min,
     "max": max,
     "abs": abs,
     "int": int,
-    "round": round,
+    "round": _round,
     "floor": math.floor,
     "ceil": math.ceil,
     "make_divisible": make_divisible,
@@ -68,7 +75,16 @@ class Evaluator:
         m = _WHOLE.match(v.strip())
         if m:
             return self.eval(next(g for g in m.groups() if g is not None))
-        return _EMBED.sub(lambda mm: str(self.eval(next(g for g in mm.groups() if g is not None))), v)
+        size = [len(v)]
+
+        def piece(mm):  # checked piece by piece: "$s$s$s..." must not build a huge string before it is measured
+            text = str(self.eval(next(g for g in mm.groups() if g is not None)))
+            size[0] += len(text)
+            if size[0] > MAX_STR_CHARS:
+                raise SpecError(f"'{_clip(v)}' makes text longer than {MAX_STR_CHARS:,} characters")
+            return text
+
+        return _EMBED.sub(piece, v)
 
     def eval(self, text: str):
         text = text.strip()
@@ -78,11 +94,11 @@ class Evaluator:
             raise SpecError(f"expression longer than {MAX_EXPR_CHARS} characters")
         try:
             tree = ast.parse(text, mode="eval")
-        except SyntaxError:
+        except (SyntaxError, ValueError, MemoryError, RecursionError):
             raise SpecError(f"cannot parse expression '{text}'") from None
         count = sum(1 for _ in ast.walk(tree))
         if count > MAX_EXPR_NODES:
-            raise SpecError(f"expression '{text}' has {count} terms, more than the limit of {MAX_EXPR_NODES}")
+            raise SpecError(f"expression '{text}' has {count} syntax nodes, more than the limit of {MAX_EXPR_NODES}")
         try:
             return self._ev(tree.body, text)
         except SpecError:
@@ -95,6 +111,8 @@ class Evaluator:
     def _bounded(self, x, text):
         if isinstance(x, (int, float)) and not isinstance(x, bool) and abs(x) > _LIMIT:
             raise SpecError(f"value in '{text}' exceeds 10**{MAX_INT_DIGITS}")
+        if isinstance(x, complex):
+            raise SpecError(f"'{text}' has no real value")
         return x
 
     def _ev(self, n, text):
@@ -113,6 +131,8 @@ class Evaluator:
             a, b = self._ev(n.left, text), self._ev(n.right, text)
             if isinstance(a, str) or isinstance(b, str):
                 if isinstance(n.op, ast.Add) and isinstance(a, str) and isinstance(b, str):
+                    if len(a) + len(b) > MAX_STR_CHARS:
+                        raise SpecError(f"'{text}' makes text longer than {MAX_STR_CHARS:,} characters")
                     return a + b
                 raise SpecError(f"arithmetic on text in '{text}'")
             if isinstance(n.op, ast.Pow):
@@ -158,11 +178,26 @@ class Evaluator:
             return self._ev(n.body, text) if self._ev(n.test, text) else self._ev(n.orelse, text)
         if isinstance(n, ast.Call):
             if not isinstance(n.func, ast.Name) or n.func.id not in FUNCTIONS or n.keywords:
-                fn = n.func.id if isinstance(n.func, ast.Name) else "that"
-                raise SpecError(f"'{text}': calling {fn} is not allowed "
+                fn = n.func.id if isinstance(n.func, ast.Name) else _clip(ast.unparse(n.func), 40)
+                raise SpecError(f"'{text}': calling '{fn}' is not allowed "
                                 f"(functions: {', '.join(sorted(FUNCTIONS))})")
             args = [self._ev(a, text) for a in n.args]
             return self._bounded(FUNCTIONS[n.func.id](*args), text)
-        what = {ast.Attribute: "attribute access", ast.Subscript: "subscripts", ast.Lambda: "lambda",
-                ast.ListComp: "comprehensions", ast.GeneratorExp: "comprehensions"}.get(type(n), type(n).__name__)
+        if isinstance(n, (ast.BinOp, ast.UnaryOp)):
+            what = f"the operator '{_OPERATORS.get(type(n.op), type(n.op).__name__)}'"
+        else:
+            what = _CONSTRUCTS.get(type(n), type(n).__name__)
         raise SpecError(f"'{text}': {what} is not allowed in spec expressions")
+
+
+_OPERATORS = {ast.LShift: "<<", ast.RShift: ">>", ast.BitOr: "|", ast.BitAnd: "&", ast.BitXor: "^", ast.MatMult: "@",
+              ast.Invert: "~"}
+_CONSTRUCTS = {ast.Attribute: "attribute access", ast.Subscript: "a subscript", ast.Lambda: "a lambda",
+               ast.ListComp: "a comprehension", ast.GeneratorExp: "a comprehension", ast.SetComp: "a comprehension",
+               ast.DictComp: "a comprehension", ast.NamedExpr: "assignment (:=)", ast.JoinedStr: "an f-string",
+               ast.List: "a list", ast.Tuple: "a tuple", ast.Dict: "a mapping", ast.Set: "a set",
+               ast.Starred: "unpacking (*)", ast.Await: "await", ast.Yield: "yield", ast.YieldFrom: "yield"}
+
+
+def _clip(text: str, n: int = 60) -> str:
+    return text if len(text) <= n else text[:n] + "..."

@@ -8,11 +8,26 @@ on and, for mappings, the line of every key, so that any later error can point a
 from __future__ import annotations
 
 import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
+from yaml.reader import ReaderError
+from yaml.resolver import Resolver
 
 from ..errors import SpecError
-from .limits import MAX_SPEC_BYTES, MAX_YAML_DEPTH
+from .limits import MAX_SPEC_BYTES, MAX_YAML_DEPTH, MAX_YAML_VALUES
 
-_Base = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it: ~10x faster
+try:  # libyaml's scanner and parser when the wheel has it (~10x faster); its C composer recurses without a
+    from yaml.cyaml import CParser as _Parser  # bound and crashes on deep nesting, so ours composes the events
+except ImportError:  # pragma: no cover - pure-Python PyYAML
+    from yaml.reader import Reader
+    from yaml.scanner import Scanner
+    from yaml.parser import Parser
+
+    class _Parser(Reader, Scanner, Parser):
+        def __init__(self, stream):
+            Reader.__init__(self, stream)
+            Scanner.__init__(self)
+            Parser.__init__(self)
 
 
 class Map(dict):
@@ -28,7 +43,64 @@ class Seq(list):
     item_lines: list
 
 
-class _Loader(_Base):
+class _Composer(Composer):
+    """PyYAML's composer, refusing a document nested deeper than ``MAX_YAML_DEPTH`` (before recursing further)
+    or whose aliases expand it to more than ``MAX_YAML_VALUES`` values ("billion laughs"): each collection node
+    records its height and its size with aliased subtrees counted at every use."""
+
+    _depth = 0
+
+    def compose_node(self, parent, index):
+        if self._depth >= MAX_YAML_DEPTH:
+            raise SpecError(f"YAML nested deeper than {MAX_YAML_DEPTH} levels",
+                            line=self.peek_event().start_mark.line + 1)
+        self._depth += 1
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def compose_sequence_node(self, anchor):
+        node = super().compose_sequence_node(anchor)
+        return _measure(node, node.value)
+
+    def compose_mapping_node(self, anchor):
+        node = super().compose_mapping_node(anchor)
+        return _measure(node, [n for pair in node.value for n in pair])
+
+
+def _measure(node, children):
+    height, size = 1, 1
+    for c in children:  # a child still being composed (a recursive alias) counts 1; the constructor refuses it
+        height = max(height, getattr(c, "height", 1) + 1)
+        size += getattr(c, "size", 1)
+    node.height, node.size = height, size
+    if height > MAX_YAML_DEPTH:
+        raise SpecError(f"YAML nested deeper than {MAX_YAML_DEPTH} levels (through aliases)",
+                        line=node.start_mark.line + 1)
+    if size > MAX_YAML_VALUES:
+        raise SpecError(f"YAML aliases expand this to more than {MAX_YAML_VALUES:,} values (the limit)",
+                        line=node.start_mark.line + 1)
+    return node
+
+
+class _Loader(_Composer, _Parser, SafeConstructor, Resolver):
+    def __init__(self, stream):
+        _Parser.__init__(self, stream)
+        _Composer.__init__(self)
+        SafeConstructor.__init__(self)
+        Resolver.__init__(self)
+
+    def construct_object(self, node, deep=False):
+        try:
+            return super().construct_object(node, deep)
+        except (ValueError, OverflowError) as e:  # int('9' * 5000), a date 2015-13-45, ...
+            text = str(node.value)
+            text = text if len(text) <= 40 else f"{text[:20]}...({len(text):,} characters)"
+            why = str(e).split(";")[0]  # drop Python's advice on sys.set_int_max_str_digits
+            raise SpecError(f"YAML error: cannot read the value {text}: {why}", line=node.start_mark.line + 1) \
+                from None
+
     def construct_yaml_map(self, node):  # noqa: D401 - yaml's generator protocol
         data = Map()
         data.line = node.start_mark.line + 1
@@ -59,44 +131,26 @@ _Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_yaml_map)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _Loader.construct_yaml_seq)
 
 
-def _check_depth(node, limit: int) -> None:
-    """Refuse deeply nested documents before constructing them (iteratively: no recursion to blow)."""
-    stack = [(node, 1)]
-    seen = set()
-    while stack:
-        n, d = stack.pop()
-        if d > limit:
-            raise SpecError(f"YAML nested deeper than {limit} levels", line=n.start_mark.line + 1)
-        if id(n) in seen:  # aliases share nodes: visit each once, so an alias bomb costs nothing here
-            continue
-        seen.add(id(n))
-        if isinstance(n, yaml.MappingNode):
-            for k, v in n.value:
-                stack.append((k, d + 1))
-                stack.append((v, d + 1))
-        elif isinstance(n, yaml.SequenceNode):
-            stack.extend((v, d + 1) for v in n.value)
-
-
 def parse_yaml(text: str | bytes, file: str) -> object:
     """Parse one YAML document into Map/Seq/scalars; every failure is a one-line SpecError."""
     if isinstance(text, bytes):
         if len(text) > MAX_SPEC_BYTES:
-            raise SpecError(f"file is {len(text):,} bytes, more than the {MAX_SPEC_BYTES:,}-byte limit", file=file)
+            raise SpecError(f"longer than the {MAX_SPEC_BYTES:,}-byte limit", file=file)  # perhaps not read to its end
         try:
             text = text.decode("utf-8")
         except UnicodeDecodeError as e:
-            raise SpecError(f"not UTF-8 text (bad byte at offset {e.start})", file=file) from None
+            raise SpecError(f"not UTF-8 text (byte 0x{text[e.start]:02x} at offset {e.start:,})", file=file,
+                            line=text.count(b"\n", 0, e.start) + 1) from None
     if len(text) > MAX_SPEC_BYTES:
         raise SpecError(f"file is {len(text):,} characters, more than the {MAX_SPEC_BYTES:,} limit", file=file)
     if "\x00" in text:
-        raise SpecError("binary data (NUL byte) in a spec file", file=file)
+        raise SpecError("binary data (NUL byte) in a spec file", file=file,
+                        line=text.count("\n", 0, text.index("\x00")) + 1)
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:
-            raise SpecError("the file is empty", file=file)
-        _check_depth(node, MAX_YAML_DEPTH)
+            raise SpecError("the file is empty" if not text.strip() else "the file holds only comments", file=file)
         return loader.construct_document(node)
     except SpecError as e:
         raise e.located(file=file)
@@ -104,7 +158,18 @@ def parse_yaml(text: str | bytes, file: str) -> object:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else None
         what = (e.problem or e.context or "invalid YAML").strip()
+        if e.problem and e.context:  # "found unexpected end of stream (while scanning a quoted scalar on line 1)"
+            if what.startswith("but "):
+                what = f"{e.context.strip()}, {what}"
+            elif e.context_mark and e.context_mark.line + 1 != line:
+                what = f"{what} ({e.context.strip()} on line {e.context_mark.line + 1})"
+            else:
+                what = f"{what} ({e.context.strip()})"
         raise SpecError(f"YAML error: {what}", file=file, line=line) from None
+    except ReaderError as e:
+        code = ord(e.character) if isinstance(e.character, str) else e.character
+        raise SpecError(f"YAML error: character U+{code:04X} at offset {e.position:,}: {e.reason}", file=file,
+                        line=text.count("\n", 0, e.position) + 1) from None
     except yaml.YAMLError as e:
         raise SpecError(f"YAML error: {str(e).splitlines()[0] if str(e) else type(e).__name__}",
                         file=file) from None
