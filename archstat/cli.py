@@ -320,7 +320,7 @@ def check(
     layers: bool = typer.Option(False, "--layers", help="List every layer, not only those that disagree."),
 ) -> None:
     """Cross-check every layer against PyTorch: shapes and parameters from the built module, MACs from fvcore,
-    FLOPs from torch.utils.flop_counter. Exit 3 on any disagreement. Needs pip install -e ".[torch]"."""
+    FLOPs from torch.utils.flop_counter. Exit 3 on any disagreement. Needs the torch extra (torch and fvcore)."""
     from .errors import EXIT_DISAGREE, UsageError
     from .output import format_for
 
