@@ -60,3 +60,18 @@ def test_zoo_table_is_what_archstat_list_prints():
     r = CliRunner().invoke(app, ["list", "--format", "markdown"])
     assert r.exit_code == 0
     assert r.output in readme(), "README zoo table is stale: regenerate it with `archstat list --format markdown`"
+
+
+def test_readme_examples_are_the_current_output():
+    """The summary and explain examples on the README's first pages are what the tool prints now."""
+    from typer.testing import CliRunner
+
+    from archstat.cli import app
+
+    text = readme()
+    r = CliRunner().invoke(app, ["summary", "resnet18", "--depth", "1"], env={"COLUMNS": "140"})
+    table = [line.rstrip() for line in r.output.splitlines()]
+    table = table[: next(i for i, line in enumerate(table) if line.startswith("Activations")) + 1]
+    assert "\n".join(table) in text
+    r = CliRunner().invoke(app, ["explain", "alexnet", "conv1"])
+    assert "\n".join(line.rstrip() for line in r.output.splitlines()) in text
