@@ -80,6 +80,30 @@ def _render_table(render) -> str:
     return c.export_text()
 
 
+def _write(fmt: str, output: str | None, protect: list[str], print_table, render, *args) -> None:
+    """A command's result: ``print_table(console)`` for the table format (to the terminal, or rendered as text to
+    ``--output``), else the text of ``render.to_json``, ``to_csv`` or ``to_markdown`` (``*args``), to standard output
+    or ``--output``."""
+    if fmt == "table":
+        if output:
+            _emit(_render_table(print_table), output, protect)
+        else:
+            print_table(_console())
+        return
+    _emit(getattr(render, f"to_{fmt}")(*args), output, protect)
+
+
+def _spec_names(specs: list[str] | None, all_specs: bool, verb: str) -> list[str]:
+    """The named specs, then (with ``--all``) every other built-in one; at least one."""
+    from .catalog import builtin_names
+    from .errors import UsageError
+
+    names = list(specs or []) + ([n for n in builtin_names() if n not in (specs or [])] if all_specs else [])
+    if not names:
+        raise UsageError(f"name the specs to {verb}, or give --all")
+    return names
+
+
 @app.command()
 def summary(
     spec: SpecArg,
@@ -106,19 +130,11 @@ def summary(
         from . import analyze
 
         a = analyze(spec, input=input, batch=batch, dtype=dtype.value)
-        fmt = format_for(format.value if format else None, output)
-        if fmt == "table":
-            from .render.console import print_summary
-
-            if output:
-                _emit(_render_table(lambda c: print_summary(a, c, depth)), output, [spec])
-            else:
-                print_summary(a, _console(), depth)
-            return
         from .render import records
+        from .render.console import print_summary
 
-        text = {"json": records.to_json, "csv": records.to_csv, "markdown": records.to_markdown}[fmt](a, depth)
-        _emit(text, output, [spec])
+        _write(format_for(format.value if format else None, output), output, [spec],
+               lambda c: print_summary(a, c, depth), records, a, depth)
     except ArchstatError as e:
         _fail(e)
 
@@ -134,14 +150,8 @@ def _symbolic_summary(spec, dims, assume, batch, format, output) -> None:
     from .symbolic import analyze_symbolic, parse_assumption
 
     sa = analyze_symbolic(load(spec), dims, [parse_assumption(a) for a in assume or []], batch)
-    fmt = format_for(format.value if format else None, output)
-    if fmt == "table":
-        if output:
-            _emit(_render_table(lambda c: render.print_table(sa, c)), output, [spec])
-        else:
-            render.print_table(sa, _console())
-        return
-    _emit({"json": render.to_json, "csv": render.to_csv, "markdown": render.to_markdown}[fmt](sa), output, [spec])
+    _write(format_for(format.value if format else None, output), output, [spec],
+           lambda c: render.print_table(sa, c), render, sa)
 
 
 @app.command()
@@ -241,15 +251,9 @@ def compare(
 ) -> None:
     """One row per architecture: parameters, MACs, FLOPs, activations, peak memory, receptive field, depth."""
     try:
-        from .catalog import builtin_names
         from .compare import compare_frame
-        from .errors import UsageError
 
-        specs = list(specs or []) + ([n for n in builtin_names() if n not in (specs or [])] if all_specs else [])
-        if not specs:
-            raise UsageError("name the specs to compare, or give --all")
-
-        df = compare_frame(specs, input=input, batch=batch, dtype=dtype.value)
+        df = compare_frame(_spec_names(specs, all_specs, "compare"), input=input, batch=batch, dtype=dtype.value)
         rows = df.to_dict(orient="records")
         _table_or_records("Comparison", rows, format, output, numeric={
             "params", "trainable_params", "buffers", "macs", "flops", "activations", "activation_bytes",
@@ -291,17 +295,10 @@ def verify(
                 raise UsageError(f"no claims about {', '.join(missing)}")
         results = run_verify(specs, every)
         shown = [r for r in results if not only or r.verdict == only]
-        fmt = format_for(format.value if format else None, output)
         from .render import verdicts
 
-        if fmt == "table":
-            if output:
-                _emit(_render_table(lambda c: verdicts.print_table(shown, c, sources)), output, [])
-            else:
-                verdicts.print_table(shown, _console(), sources)
-        else:
-            _emit({"json": verdicts.to_json, "csv": verdicts.to_csv, "markdown": verdicts.to_markdown}[fmt](shown),
-                  output, [])
+        _write(format_for(format.value if format else None, output), output, [],
+               lambda c: verdicts.print_table(shown, c, sources), verdicts, shown)
         if any(r.verdict == "mismatch" for r in results):
             raise typer.Exit(1)
     except ArchstatError as e:
@@ -325,11 +322,7 @@ def check(
     from .output import format_for
 
     try:
-        from .catalog import builtin_names
-
-        names = list(specs or []) + ([n for n in builtin_names() if n not in (specs or [])] if all_specs else [])
-        if not names:
-            raise UsageError("name the specs to check, or give --all")
+        names = _spec_names(specs, all_specs, "check")
         try:
             from .torch.check import check_graph
             if fvcore:
@@ -345,15 +338,8 @@ def check(
         for name in names:
             g = load(name, input)
             results.append(check_graph(g, engine_analyze(g), use_fvcore=fvcore))
-        fmt = format_for(format.value if format else None, output)
-        if fmt == "table":
-            if output:
-                _emit(_render_table(lambda c: checks.print_table(results, c, layers)), output, [])
-            else:
-                checks.print_table(results, _console(), layers)
-        else:
-            _emit({"json": checks.to_json, "csv": checks.to_csv, "markdown": checks.to_markdown}[fmt](results),
-                  output, [])
+        _write(format_for(format.value if format else None, output), output, [],
+               lambda c: checks.print_table(results, c, layers), checks, results)
         if any(r.bad for r in results):
             raise typer.Exit(EXIT_DISAGREE)
     except ArchstatError as e:

@@ -158,9 +158,6 @@ class Sym:
 
 
 # ------------------------------------------------------------------------------------------------ assumptions
-from .catalog import parse_symbolic_input  # noqa: E402,F401  (kept here too: the symbolic path's entry points)
-
-
 @dataclass
 class Assumption:
     text: str
@@ -273,7 +270,7 @@ def analyze_symbolic(graph, dims: list, assumptions: list[Assumption] = (), batc
             for d in out:
                 if d < 1:
                     raise ShapeError(f"{node.kind}: output has a size below 1 at the sample input {sample}")
-            params = sum(layer.params(ins).values()) if layer.params(ins) else 0
+            params = sum(layer.params(ins).values(), 0)
             macs, flops = layer.macs(ins, out), layer.flops(ins, out)
         except ArchstatError as e:
             raise e.located(file=node.file or graph.file, line=node.line, layer=node.name)
@@ -362,19 +359,3 @@ def _final(e, subst):
     e = e.replace(lambda x: x.is_Mul and len(x.args) == 2 and x.args[0] == -1 and isinstance(x.args[1], sp.floor),
                   lambda x: sp.ceiling(-x.args[1].args[0]))  # -floor(-u) is ceil(u): ceil_mode reads as written
     return sp.expand(e) if not e.has(sp.floor, sp.ceiling) else e
-
-
-# ------------------------------------------------------------------------------------------------ evaluation
-def evaluate(e, values: dict):
-    """The exact integer value of an expression at given symbol values (for checks and sweeps)."""
-    if isinstance(e, int):
-        return e
-    v = sp.sympify(e).subs({sp.Symbol(k, integer=True, positive=True): val for k, val in values.items()})
-    if not v.is_Integer:
-        raise ValueError(f"{e} is not an integer at {values}: {v}")
-    return int(v)
-
-
-def holds(conditions, values: dict) -> bool:
-    subs = {sp.Symbol(k, integer=True, positive=True): val for k, val in values.items()}
-    return all(bool(c.subs(subs)) for c in conditions)

@@ -72,7 +72,7 @@ def _select(a, layer: str):
     return rs
 
 
-def _field_size(field, a):
+def _field_size(field):
     from .layers.base import GLOBAL
 
     if field is None:
@@ -111,13 +111,13 @@ def compute(claim: Claim, a, quantity: str | None = None):
         if q == "output_shape":
             return last.output_shape
         if q == "receptive_field":
-            return _field_size(last.field, a)
+            return _field_size(last.field)
         raise KeyError(q)
     t = a.totals
     if q == "output_shape":
         return a.layers[-1].output_shape
     if q == "receptive_field":
-        return _field_size(t.field, a)
+        return _field_size(t.field)
     if q == "activation_bytes":
         return t.activations * 4
     if q in ("macs", "flops") and getattr(t, f"unknown_{q}"):
@@ -180,9 +180,11 @@ def _alternatives(claim: Claim, a, book: Book):
     q = claim.quantity
     base = compute(claim, a)
     if q == "params":
-        yield compute(claim, a, "weights"), f"the source counts weights without biases: {_fmt(compute(claim, a, 'weights'))}"
+        w = compute(claim, a, "weights")
+        yield w, f"the source counts weights without biases: {_fmt(w)}"
     if q == "weights":
-        yield compute(claim, a, "params"), f"the source counts biases too: {_fmt(compute(claim, a, 'params'))}"
+        p = compute(claim, a, "params")
+        yield p, f"the source counts biases too: {_fmt(p)}"
     if q == "macs" and base is not None:
         yield 2 * base, f"the source counts a multiply and an add as two FLOPs: 2 x {_fmt(base)} = {_fmt(2 * base)}"
     if q == "flops":

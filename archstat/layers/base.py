@@ -298,6 +298,12 @@ class Layer:
                              f"(a flat vector: is there a flatten too early?)")
         return shape
 
+    def need_flat(self, shape) -> int:
+        """The length of a flat input (linear, rbf); a feature map is an error that suggests a flatten."""
+        if len(shape) != 1:
+            raise ShapeError(f"{self.kind} needs a flat input, got {fmt_shape(shape)}: add a 'flatten' before it")
+        return shape[0]
+
     def args_text(self) -> str:
         """Non-default arguments, for tables and error messages."""
         parts = []

@@ -8,8 +8,7 @@ ties a fully connected network to one input size.
 
 from __future__ import annotations
 
-from ..errors import ShapeError
-from .base import GLOBAL, Bool, Int, Layer, fmt_shape
+from .base import GLOBAL, Bool, Int, Layer
 
 
 class Linear(Layer):
@@ -21,23 +20,18 @@ class Linear(Layer):
     weight_layer = True
     flops_rule = "2 per MAC, plus 1 per output for the bias add"
 
-    def _in(self, ins):
-        if len(ins[0]) != 1:
-            raise ShapeError(f"linear needs a flat input, got {fmt_shape(ins[0])}: add a 'flatten' before it")
-        return ins[0][0]
-
     def output_shape(self, ins):
-        self._in(ins)
+        self.need_flat(ins[0])
         return (self.out,)
 
     def params(self, ins):
-        p = {"weight": self._in(ins) * self.out}
+        p = {"weight": self.need_flat(ins[0]) * self.out}
         if self.bias:
             p["bias"] = self.out
         return p
 
     def macs(self, ins, out):
-        return self._in(ins) * self.out
+        return self.need_flat(ins[0]) * self.out
 
     def flops(self, ins, out):
         return 2 * self.macs(ins, out) + (self.out if self.bias else 0)
@@ -46,7 +40,7 @@ class Linear(Layer):
         return GLOBAL
 
     def derivation(self, ins, out):
-        n = self._in(ins)
+        n = self.need_flat(ins[0])
         return {"shape": [f"{n} inputs -> {self.out} outputs"],
                 "params": f"{n}*{self.out}" + (f" + {self.out}" if self.bias else ""),
                 "macs": f"{n}*{self.out}",
@@ -55,4 +49,4 @@ class Linear(Layer):
     def torch_module(self, ins, out):
         from torch import nn
 
-        return nn.Linear(self._in(ins), self.out, bias=self.bias)
+        return nn.Linear(self.need_flat(ins[0]), self.out, bias=self.bias)

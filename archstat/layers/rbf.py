@@ -8,8 +8,7 @@ FLOPs: 3 per weight (subtract, multiply, add).
 
 from __future__ import annotations
 
-from ..errors import ShapeError
-from .base import GLOBAL, Int, Layer, fmt_shape
+from .base import GLOBAL, Int, Layer
 
 
 class RBF(Layer):
@@ -20,20 +19,15 @@ class RBF(Layer):
     weight_layer = True
     flops_rule = "3 per weight (subtract, square, accumulate); MACs = in*out"
 
-    def _in(self, ins):
-        if len(ins[0]) != 1:
-            raise ShapeError(f"rbf needs a flat input, got {fmt_shape(ins[0])}: add a 'flatten' before it")
-        return ins[0][0]
-
     def output_shape(self, ins):
-        self._in(ins)
+        self.need_flat(ins[0])
         return (self.out,)
 
     def params(self, ins):
-        return {"weight": self._in(ins) * self.out}
+        return {"weight": self.need_flat(ins[0]) * self.out}
 
     def macs(self, ins, out):
-        return self._in(ins) * self.out
+        return self.need_flat(ins[0]) * self.out
 
     def flops(self, ins, out):
         return 3 * self.macs(ins, out)
@@ -42,11 +36,11 @@ class RBF(Layer):
         return GLOBAL
 
     def derivation(self, ins, out):
-        n = self._in(ins)
+        n = self.need_flat(ins[0])
         return {"shape": [f"{n} inputs -> {self.out} distances"], "params": f"{n}*{self.out}",
                 "macs": f"{n}*{self.out}", "flops": f"3*{n}*{self.out}"}
 
     def torch_module(self, ins, out):
         from ..torch.ops import RBF as TorchRBF
 
-        return TorchRBF(self._in(ins), self.out)
+        return TorchRBF(self.need_flat(ins[0]), self.out)

@@ -190,11 +190,11 @@ def sweep(graphs, batches, *, device="cpu", dtype="float32", channels_last=False
 
     if device.startswith("cuda"):
         torch.backends.cudnn.benchmark = True
+    name = torch.cuda.get_device_name(torch.device(device)) if device.startswith("cuda") else "cpu"
+    peak = peak_override or peak_tflops(name, dtype, tf32=torch.backends.cudnn.allow_tf32)[0]
     rows = []
     for g in graphs:
         flops = analyze(g, batch=1, dtype=dtype).totals.flops
-        name = torch.cuda.get_device_name(torch.device(device)) if device.startswith("cuda") else "cpu"
-        peak = peak_override or peak_tflops(name, dtype, tf32=torch.backends.cudnn.allow_tf32)[0]
         impls = [("archstat", None)] + ([(against, lambda g=g: torchvision_model(g.name))] if against else [])
         for impl, make in impls:
             for b in batches:
