@@ -220,22 +220,9 @@ def _table_or_records(title: str, rows: list[dict], format, output, numeric=froz
         else:
             _console().print(table)
         return
-    import csv
-    import io
-    import json
+    from .render.tabular import to_text
 
-    if fmt == "json":
-        text = json.dumps(rows, indent=2) + "\n"
-    elif fmt == "csv":
-        buf = io.StringIO()
-        w = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
-        w.writeheader()
-        w.writerows(rows)
-        text = buf.getvalue()
-    else:
-        text = "| " + " | ".join(cols) + " |\n|" + "|".join("---:" if c in numeric else "---" for c in cols) + "|\n"
-        text += "".join("| " + " | ".join(f"{r[c]:,}" if isinstance(r[c], int) and not isinstance(r[c], bool)
-                                          and c in numeric else str(r[c]) for c in cols) + " |\n" for r in rows)
+    text = to_text(rows, fmt, numeric)
     _emit(text, output, [])
 
 
@@ -455,23 +442,115 @@ def sweep(
 
 
 class PlotKind(str, Enum):
+    landscape = "landscape"
+    profile = "profile"
+    rf = "rf"
+    bench = "bench"
     sweep = "sweep"
 
 
 @app.command()
 def plot(
-    kind: Annotated[PlotKind, typer.Argument(help="What to draw: sweep (MACs and memory against input size).")],
-    spec: SpecArg,
-    output: Annotated[str, typer.Option("--output", "-o", help="FILE.png, .svg or .pdf")],
+    kind: Annotated[PlotKind, typer.Argument(help="landscape (top-1 against GMACs, bubbles by parameters), profile "
+                                             "(memory and parameters per layer), rf (receptive field against depth), "
+                                             "bench (throughput against batch, from bench result files), sweep "
+                                             "(MACs and memory against input size).")],
+    specs: Annotated[Optional[list[str]], typer.Argument(help="Spec names or files; for bench, result files of "
+                                                         "archstat bench (CSV or JSON).")] = None,
+    output: Annotated[str, typer.Option("--output", "-o", help="FILE.png, .svg or .pdf")] = "",
+    all_specs: bool = typer.Option(False, "--all", help="landscape and rf: every built-in spec."),
+    input: InputOpt = None,
+    batch: BatchOpt = 1,
+    dtype: DTypeOpt = DType.float32,
     sizes: Annotated[str, typer.Option("--sizes", "-s", help="For sweep: 32:1024:32 or 224,256,299.")] = "32:1024:32",
+    data: Annotated[Optional[str], typer.Option("--data", help="Also write the plotted values to this CSV file.")] = None,
 ) -> None:
-    """Draw a picture of a spec with matplotlib (needs the plot extra)."""
+    """Draw a picture with matplotlib (needs the plot extra). Specs left out of a landscape (no ImageNet top-1 in
+    their header) are listed on standard error."""
+    from .errors import UsageError
+
     try:
-        from . import load
-        from .plot import plot_sweep
+        if not output:
+            raise UsageError("give --output FILE.png (or .svg, .pdf)")
+        from .plot import check_output
+
+        check_output(output)
+        names = _spec_names(specs, all_specs, f"plot {kind.value}") if kind is not PlotKind.bench else specs or []
+        if kind in (PlotKind.profile, PlotKind.sweep) and len(names) != 1:
+            raise UsageError(f"plot {kind.value} draws one spec, got {len(names)}")
+        rows = _draw(kind, names, output, input, batch, dtype.value, sizes)
+        if data:
+            from .output import write_atomic
+            from .render.tabular import to_text
+
+            write_atomic(data, to_text(rows, "csv"), names)
+    except ArchstatError as e:
+        _fail(e)
+
+
+def _draw(kind, names, output, input, batch, dtype, sizes) -> list[dict]:
+    """Draw one picture; return the rows it drew."""
+    from .errors import UsageError
+
+    if kind is PlotKind.bench:
+        from .plot.bench import draw_bench, read_results
+
+        if not names:
+            raise UsageError("plot bench needs result files of archstat bench (CSV or JSON)")
+        rows = read_results(names)
+        draw_bench(rows, output)
+        return rows
+    from . import analyze, load
+
+    if kind is PlotKind.sweep:
+        from .plot.sweep import plot_sweep
         from .sweep import parse_sizes, sweep as run_sweep
 
-        plot_sweep(run_sweep(load(spec), parse_sizes(sizes)), spec, output)
+        rows = run_sweep(load(names[0]), parse_sizes(sizes), batch, dtype)
+        plot_sweep(rows, names[0], output)
+        return rows
+    analyses = [analyze(n, input=input, batch=batch, dtype=dtype) for n in names]
+    if kind is PlotKind.profile:
+        from .plot.profile import draw_profile, profile_rows
+
+        rows = profile_rows(analyses[0])
+        draw_profile(rows, analyses[0].name, output, dtype, batch)
+        return rows
+    if kind is PlotKind.rf:
+        from .plot.receptive import draw_rf, rf_rows
+
+        by_spec = {a.name: rf_rows(a) for a in analyses}
+        draw_rf(by_spec, output)
+        return [r for rs in by_spec.values() for r in rs]
+    from .plot.landscape import draw_landscape, landscape_rows
+
+    points, left_out = landscape_rows(analyses)
+    draw_landscape(points, output)
+    for x in left_out:
+        sys.stderr.write(f"archstat: left out of the landscape: {x['spec']} ({x['reason']})\n")
+    return points
+
+
+@app.command()
+def report(
+    output: Annotated[str, typer.Option("--output", "-o", help="The reports directory.")] = "reports",
+    check: bool = typer.Option(True, "--check/--no-check", help="Also write check.md (needs the torch extra; "
+                               "about a minute)."),
+) -> None:
+    """Regenerate the reports from the tool: architectures.csv, verification.md and .csv, check.md, the pictures
+    (landscape, profiles, receptive fields, bench) and an index, README.md, that shows them."""
+    from pathlib import Path
+
+    from .errors import UsageError
+
+    try:
+        out = Path(output)
+        if out.exists() and not out.is_dir():
+            raise UsageError(f"--output '{output}' is not a directory")
+        from .report import build
+
+        files = build(out, check=check, log=lambda s: sys.stderr.write(s + "\n"))
+        sys.stderr.write(f"archstat: {len(files)} files written under {out}\n")
     except ArchstatError as e:
         _fail(e)
 

@@ -1,32 +1,19 @@
-"""Pictures (matplotlib, imported only here). ``sweep``: MACs and memory against input size."""
+"""``sweep``: MACs and activation memory against the input size (rows from ``archstat.sweep``)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from .errors import UsageError
-
-
-def _pyplot():
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise UsageError('archstat plot needs matplotlib: pip install -e ".[plot]"') from None
-    return plt
+from ..errors import UsageError
+from . import check_output, pyplot, save
 
 
 def plot_sweep(rows: list[dict], spec: str, output: str) -> None:
     """GMACs and activation memory (total and peak, MB) against the input side, with the sizes where a stride
     does not fit marked and the receptive field's reach drawn as a line."""
-    if Path(output).suffix.lower() not in (".png", ".svg", ".pdf"):
-        raise UsageError(f"--output must end in .png, .svg or .pdf, got '{output}'")
+    check_output(output)
     ok = [r for r in rows if r["status"] == "ok"]
     if not ok:
         raise UsageError(f"{spec}: no size in the sweep works, nothing to draw")
-    plt = _pyplot()
+    plt = pyplot()
     s = [r["size"] for r in ok]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2), constrained_layout=True)
     ax1.plot(s, [r["macs"] / 1e9 for r in ok], marker=".", label="MACs")
@@ -44,5 +31,4 @@ def plot_sweep(rows: list[dict], spec: str, output: str) -> None:
                        label=f"receptive field {ok[0]['rf_size']} covers the input up to here")
         ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
-    fig.savefig(output, dpi=120)
-    plt.close(fig)
+    save(fig, output)
