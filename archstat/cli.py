@@ -80,10 +80,13 @@ def _render_table(render) -> str:
     return c.export_text()
 
 
-def _write(fmt: str, output: str | None, protect: list[str], print_table, render, *args) -> None:
+def _write(fmt: str, output: str | None, protect: list[str], print_table, render, *args, plain=None) -> None:
     """A command's result: ``print_table(console)`` for the table format (to the terminal, or rendered as text to
     ``--output``), else the text of ``render.to_json``, ``to_csv`` or ``to_markdown`` (``*args``), to standard output
-    or ``--output``."""
+    or ``--output``. ``plain()``, when given, is the table as plain text, used for a file or a pipe."""
+    if fmt == "table" and plain is not None and (output or not _console().is_terminal):
+        _emit(plain(), output, protect)
+        return
     if fmt == "table":
         if output:
             _emit(_render_table(print_table), output, protect)
@@ -131,10 +134,10 @@ def summary(
 
         a = analyze(spec, input=input, batch=batch, dtype=dtype.value)
         from .render import records
-        from .render.console import print_summary
+        from .render.console import print_summary, summary_plain
 
         _write(format_for(format.value if format else None, output), output, [spec],
-               lambda c: print_summary(a, c, depth), records, a, depth)
+               lambda c: print_summary(a, c, depth), records, a, depth, plain=lambda: summary_plain(a, depth))
     except ArchstatError as e:
         _fail(e)
 

@@ -20,7 +20,7 @@ DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8, "int8": 
 RF_BITS = 128  # a receptive field whose numbers outgrow this (strides compounding without end) is no longer tracked
 
 
-@dataclass
+@dataclass(slots=True)
 class LayerResult:
     name: str
     kind: str
@@ -104,9 +104,10 @@ def analyze(graph: Graph, batch: int = 1, dtype: str = "float32") -> Analysis:
     shapes: dict[str, tuple] = {INPUT: graph.input_shape}
     fields: dict[str, object] = {INPUT: rf.START if spatial(graph.input_shape) else rf.GLOBAL}
     results: list[LayerResult] = []
+    memo: dict = {}
     for node in graph.nodes:
         try:
-            results.append(_one(node, shapes, fields, batch))
+            results.append(_one(node, shapes, fields, batch, memo))
         except MergeMismatch as e:
             a, b = node.inputs[e.a], node.inputs[e.b]
             raise ShapeError(f"{node.kind}: inputs '{a}' ({fmt_shape(shapes[a])}) and '{b}' "
@@ -122,17 +123,18 @@ def analyze(graph: Graph, batch: int = 1, dtype: str = "float32") -> Analysis:
     return Analysis(graph, graph.input_shape, batch, dtype, results, totals, notes)
 
 
-def _one(node: Node, shapes: dict, fields: dict, batch: int) -> LayerResult:
+def _one(node: Node, shapes: dict, fields: dict, batch: int, memo: dict) -> LayerResult:
     layer = node.layer
     ins = [shapes[i] for i in node.inputs]
-    out = tuple(layer.output_shape(ins))
-    for d in out:
-        if d < 1:
-            raise ShapeError(f"{node.kind}: output {fmt_shape(out)} has a size below 1")
-        if d > MAX_DIM:
-            raise ShapeError(f"{node.kind}: output {fmt_shape(out)} has a size above the limit of {MAX_DIM:,}")
+    key = None if layer.signature is None else (layer.signature, tuple(ins))
+    rules = memo.get(key) if key is not None else None
+    if rules is None:  # the first layer of its kind, arguments and inputs in this network: apply its rules
+        rules = _rules(node, ins)
+        if key is not None:
+            memo[key] = rules
+    out, own_notes, window, params, buffers, macs, flops = rules
     shapes[node.name] = out
-    notes = list(layer.notes(ins, out))
+    notes = list(own_notes)
     srcs = node.inputs if layer.data_inputs is None else node.inputs[:layer.data_inputs]
     if len(srcs) > 1:
         in_field, merge_note = rf.merge([fields[i] for i in srcs])
@@ -140,25 +142,47 @@ def _one(node: Node, shapes: dict, fields: dict, batch: int) -> LayerResult:
             notes.append(merge_note)
     else:
         in_field = fields[srcs[0]]
-    f = rf.through(in_field, layer.window(ins, out)) if spatial(out) else rf.GLOBAL
-    if not spatial(out) and in_field is None and layer.window(ins, out) is None:
-        f = None
-    if isinstance(f, rf.Field) and not _small(f):
+    if spatial(out):
+        f = rf.through(in_field, window)
+    else:
+        f = None if in_field is None and layer.window(ins, out) is None else rf.GLOBAL
+    if f.__class__ is rf.Field and not _small(f):
         notes.append(f"receptive field no longer tracked: its size, stride or padding outgrew 2**{RF_BITS}")
         f = None
     fields[node.name] = f
     return LayerResult(
         name=node.name, kind=node.kind, inputs=list(node.inputs), output_shape=out,
-        params=layer.params(ins), buffers=layer.buffers(ins), macs=_scale(layer.macs(ins, out), batch),
-        flops=_scale(layer.flops(ins, out), batch), activations=elems(out) * batch,
-        new_memory=not (layer.inplace or layer.view), field=f, notes=notes, line=node.line, frozen=node.frozen,
-        node=node,
+        params=dict(params), buffers=dict(buffers), macs=_scale(macs, batch), flops=_scale(flops, batch),
+        activations=elems(out) * batch, new_memory=not (layer.inplace or layer.view), field=f, notes=notes,
+        line=node.line, frozen=node.frozen, node=node,
     )
+
+
+def _rules(node: Node, ins: list) -> tuple:
+    """What a layer's own rules give for these inputs: (output shape, notes, window, params, buffers, MACs and FLOPs
+    per image)."""
+    layer = node.layer
+    out = tuple(layer.output_shape(ins))
+    for d in out:
+        if d < 1:
+            raise ShapeError(f"{node.kind}: output {fmt_shape(out)} has a size below 1")
+        if d > MAX_DIM:
+            raise ShapeError(f"{node.kind}: output {fmt_shape(out)} has a size above the limit of {MAX_DIM:,}")
+    window = layer.window(ins, out) if spatial(out) else None
+    return (out, tuple(layer.notes(ins, out)), window, layer.params(ins), layer.buffers(ins), layer.macs(ins, out),
+            layer.flops(ins, out))
+
+
+_RF_LIMIT = 1 << RF_BITS
 
 
 def _small(f: "rf.Field") -> bool:
     """Whether every number of a field fits RF_BITS bits (a fraction: its numerator and denominator)."""
     for v in (*f.size, *f.stride, *f.padding):
+        if v.__class__ is int:
+            if -_RF_LIMIT < v < _RF_LIMIT:
+                continue
+            return False
         if isinstance(v, Fraction):
             if v.numerator.bit_length() > RF_BITS or v.denominator.bit_length() > RF_BITS:
                 return False
@@ -172,32 +196,54 @@ def _scale(v, batch):
 
 
 def _totals(graph: Graph, results: list[LayerResult], batch: int, nbytes: int) -> Totals:
-    params = sum(r.n_params for r in results)
-    trainable = sum(r.n_params for r in results if not r.frozen)
-    input_elems = elems(graph.input_shape) * batch
-    acts = input_elems + sum(r.activations for r in results if r.new_memory)
+    params = trainable = buffers = weights = macs = flops = weight_layers = 0
+    acts = elems(graph.input_shape) * batch
+    unknown_macs, unknown_flops = [], []
+    depth = {INPUT: 0}
+    for r in results:  # one pass: the totals of a 10,000-layer network are a tenth of its analysis
+        n = sum(r.params.values())
+        params += n
+        if not r.frozen:
+            trainable += n
+        if r.params:
+            weights += n - r.params.get("bias", 0)
+        if r.buffers:
+            buffers += sum(r.buffers.values())
+        if r.macs is None:
+            unknown_macs.append(r.name)
+        else:
+            macs += r.macs
+        if r.flops is None:
+            unknown_flops.append(r.name)
+        else:
+            flops += r.flops
+        if r.new_memory:
+            acts += r.activations
+        w = r.node.layer.weight_layer
+        weight_layers += w
+        depth[r.name] = max([depth[i] for i in r.inputs]) + w
     last_spatial = next((r.field for r in reversed(results)
                          if spatial(r.output_shape) and r.field is not rf.GLOBAL), rf.START)
     return Totals(
-        params=params, trainable_params=trainable, buffers=sum(sum(r.buffers.values()) for r in results),
-        weights=sum(r.weights for r in results),
-        macs=sum(r.macs or 0 for r in results), flops=sum(r.flops or 0 for r in results),
-        unknown_macs=[r.name for r in results if r.macs is None],
-        unknown_flops=[r.name for r in results if r.flops is None],
-        activations=acts, activation_bytes=acts * nbytes, param_bytes=params * nbytes,
-        buffer_bytes=sum(sum(r.buffers.values()) for r in results) * nbytes,
-        peak_activation_bytes=peak_bytes(graph, results, batch, nbytes),
-        field=last_spatial, weight_layers=sum(1 for r in results if r.node.layer.weight_layer),
-        depth=longest_weight_path(results), layers=len(results),
+        params=params, trainable_params=trainable, buffers=buffers, weights=weights, macs=macs, flops=flops,
+        unknown_macs=unknown_macs, unknown_flops=unknown_flops, activations=acts, activation_bytes=acts * nbytes,
+        param_bytes=params * nbytes, buffer_bytes=buffers * nbytes,
+        peak_activation_bytes=peak_bytes(graph, results, batch, nbytes), field=last_spatial,
+        weight_layers=weight_layers, depth=max(depth.values()), layers=len(results),
     )
+
+
+def weight_depths(results: list[LayerResult]) -> dict[str, int]:
+    """Each layer's depth: weight layers on the longest path from the input up to and including it."""
+    depth = {INPUT: 0}
+    for r in results:
+        depth[r.name] = max(depth[i] for i in r.inputs) + (1 if r.node.layer.weight_layer else 0)
+    return depth
 
 
 def longest_weight_path(results: list[LayerResult]) -> int:
     """The paper's "N layers deep": weight layers on the longest path (branches in parallel count once)."""
-    depth = {INPUT: 0}
-    for r in results:
-        depth[r.name] = max(depth[i] for i in r.inputs) + (1 if r.node.layer.weight_layer else 0)
-    return max(depth.values())
+    return max(weight_depths(results).values())
 
 
 def peak_bytes(graph: Graph, results: list[LayerResult], batch: int, nbytes: int) -> int:

@@ -17,27 +17,43 @@ whose window is unknown (``custom``) gives an unknown field (``None``) until a g
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from fractions import Fraction
 
 from .layers.base import GLOBAL, Window, frac_str
 
 
-@dataclass(frozen=True)
 class Field:
-    size: tuple  # (h, w)
-    stride: tuple
-    padding: tuple
+    """Treated as immutable. A plain class with slots rather than a frozen dataclass: the engine makes one per layer,
+    and a frozen dataclass's constructor costs three times as much."""
+
+    __slots__ = ("size", "stride", "padding")
+
+    def __init__(self, size: tuple, stride: tuple, padding: tuple):  # each (h, w)
+        self.size = size
+        self.stride = stride
+        self.padding = padding
+
+    def __eq__(self, other):
+        return (other.__class__ is Field and self.size == other.size and self.stride == other.stride
+                and self.padding == other.padding)
+
+    def __hash__(self):
+        return hash((self.size, self.stride, self.padding))
+
+    def __repr__(self):
+        return f"Field(size={self.size}, stride={self.stride}, padding={self.padding})"
 
     def through(self, w: Window) -> "Field":
-        return Field(
-            tuple(r + j * (k - 1) for r, j, k in zip(self.size, self.stride, w.extent)),
-            tuple(j * s for j, s in zip(self.stride, w.stride)),
-            tuple(p + j * q for p, j, q in zip(self.padding, self.stride, w.padding)),
-        )
+        (r0, r1), (j0, j1), (p0, p1) = self.size, self.stride, self.padding
+        (k0, k1), (s0, s1), (q0, q1) = w.extent, w.stride, w.padding
+        return Field((r0 + j0 * (k0 - 1), r1 + j1 * (k1 - 1)), (j0 * s0, j1 * s1), (p0 + j0 * q0, p1 + j1 * q1))
 
     def centre(self, axis: int):
         return Fraction(self.size[axis] - 1, 2) - self.padding[axis]
+
+    def centre2(self) -> tuple:
+        """Twice the centre on each axis: compares without making fractions."""
+        return (self.size[0] - 1 - 2 * self.padding[0], self.size[1] - 1 - 2 * self.padding[1])
 
 
 START = Field((1, 1), (1, 1), (0, 0))
@@ -62,8 +78,7 @@ def merge(fields: list) -> tuple[object, str | None]:
     notes = []
     if len({f.stride for f in fields}) > 1:
         notes.append("inputs disagree in effective stride (" + ", ".join(_pair(f.stride) for f in fields) + ")")
-    centres = {(f.centre(0), f.centre(1)) for f in fields}
-    if len(centres) > 1:
+    if len({f.centre2() for f in fields}) > 1:
         notes.append("inputs' fields are not centred alike (centres at " +
                      ", ".join(_pair((f.centre(0), f.centre(1))) for f in fields) + ")")
     return out, ("; ".join(notes) or None)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, ClassVar
 
+from ..arith import unseen_after
 from ..errors import ShapeError, SpecError
 from ..spec.limits import MAX_DIM
 
@@ -193,6 +194,30 @@ GLOBAL = "global"  # the output sees the whole input (global pooling, flatten, l
 IDENTITY = Window((1, 1), (0, 0), (1, 1))
 
 
+def _signature(cls, args: dict):
+    """A hashable stand-in for a layer's validated arguments, or None when one cannot be made. Every rule of a layer
+    is a function of its arguments and its input shapes alone, so the engine computes each (signature, inputs)
+    once per analysis: a network's repeated blocks are counted once."""
+    def freeze(v):
+        if isinstance(v, (list, tuple)):
+            return tuple(freeze(x) for x in v)
+        if isinstance(v, dict):
+            return tuple(sorted((k, freeze(x)) for k, x in v.items()))
+        hash(v)
+        return v
+
+    sig = (cls, tuple(args.items()))  # validated arguments come in the order of cls.fields, mostly ints and tuples
+    try:
+        hash(sig)
+        return sig
+    except TypeError:
+        pass
+    try:
+        return (cls, freeze(args))
+    except TypeError:
+        return None
+
+
 # --------------------------------------------------------------------------------------------------- the layer contract
 def spatial(shape) -> bool:
     return len(shape) == 3
@@ -239,12 +264,16 @@ class Layer:
                 raise SpecError(f"{cls.kind}: missing required argument '{name}'")
             else:
                 out[name] = f.parse(name, f.default) if f.default is not None else None
+        sig = _signature(cls, out)  # before cls(out): a kind may take arguments out of the dict
         layer = cls(out)
         layer.check()
+        layer.signature = sig
         return layer
 
     def check(self) -> None:
         """Checks between arguments that need no input shape (override)."""
+
+    signature = None  # (kind class, arguments), hashable: layers with equal signatures and inputs count alike
 
     # ---- per-input analysis ---------------------------------------------------------------------------------------
     def output_shape(self, ins: list[tuple]) -> tuple:
@@ -364,11 +393,11 @@ def window_formula(size, k, s, plo, phi, d=1, ceil_mode=False, out=None) -> str:
 
 
 def _unseen(size, k, s, plo, phi, d=1):
-    """(unseen real positions, window span, exact fractional output size) along one axis."""
-    from ..arith import unseen_after
-
+    """(unseen real positions, window span, exact fractional output size or None when nothing is unseen) along one
+    axis."""
     span = d * (k - 1) + 1
-    return unseen_after(size, k, s, plo, phi, d), span, Fraction(size + plo + phi - span, s) + 1
+    n = unseen_after(size, k, s, plo, phi, d)
+    return n, span, (Fraction(size + plo + phi - span, s) + 1 if n else None)
 
 
 def unseen_notes(shape, kernel, stride, pads, dilation=(1, 1)) -> list[str]:

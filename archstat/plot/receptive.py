@@ -9,18 +9,18 @@ input; an unknown field (a ``custom`` layer) leaves a gap.
 from __future__ import annotations
 
 from ..errors import UsageError
-from ..graph import INPUT
 from ..layers.base import GLOBAL
 from . import check_output, pyplot, save
 
 
 def rf_rows(analysis) -> list[dict]:
     """One row per weight-layer depth: the largest receptive field (the larger side) among the layers there."""
-    depth = {INPUT: 0}
+    from ..engine import weight_depths
+
+    depth = weight_depths(analysis.layers)
     best: dict[int, tuple[int, str]] = {}
     for r in analysis.layers:
-        d = max(depth[i] for i in r.inputs) + (1 if r.node.layer.weight_layer else 0)
-        depth[r.name] = d
+        d = depth[r.name]
         f = r.field
         if f is GLOBAL or f is None:
             continue

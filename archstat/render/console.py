@@ -36,30 +36,38 @@ def summary_cells(a: Analysis, depth: int | None = None) -> list[list[tuple[str,
     return out
 
 
-def summary_table(a: Analysis, depth: int | None = None) -> Text:
-    """The per-layer table as one styled Text: columns padded by hand, because rich's Table measures and
-    renders every cell separately (about 120 ms for ResNet-50's 175 rows, against a 0.3 s budget for the
-    whole command; reports/perf_core.md)."""
+def summary_segments(a: Analysis, depth: int | None = None) -> list[tuple[str, str | None]]:
+    """The per-layer table as (text, style) pieces, columns padded by hand: rich's Table measures and renders
+    every cell separately (about 120 ms for ResNet-50's 175 rows, against a 0.3 s budget for the whole command;
+    reports/perf_core.md)."""
     cells = summary_cells(a, depth)
     widths = [max(len(h), *(len(row[j][0]) for row in cells)) for j, (h, _) in enumerate(COLUMNS)]
     title = a.graph.meta.get("title") or a.name
-    text = Text(title, style="italic")
-    text.append(f" ({a.name}; input {shape(a.input_shape)}, batch {a.batch}, {a.dtype})\n\n", style="dim")
     gap = "   "
     header = gap.join(h.rjust(w) if al == "r" else h.ljust(w) for (h, al), w in zip(COLUMNS, widths))
-    text.append(" " + header + "\n", style="bold")
-    text.append(" " + "─" * len(header) + "\n")
+    out = [(title, "italic"), (f" ({a.name}; input {shape(a.input_shape)}, batch {a.batch}, {a.dtype})\n\n", "dim"),
+           (" " + header + "\n", "bold"), (" " + "─" * len(header) + "\n", None)]
+    right = [al == "r" for _, al in COLUMNS]
     for row in cells:
-        text.append(" ")
-        for j, ((value, style), (_, al), w) in enumerate(zip(row, COLUMNS, widths)):
+        out.append((" ", None))
+        for j, ((value, style), r, w) in enumerate(zip(row, right, widths)):
             if j:
-                text.append(gap)
-            text.append(value.rjust(w) if al == "r" else value.ljust(w), style=style or None)
-        text.append("\n")
+                out.append((gap, None))
+            out.append((value.rjust(w) if r else value.ljust(w), style or None))
+        out.append(("\n", None))
+    return out
+
+
+def summary_table(a: Analysis, depth: int | None = None) -> Text:
+    """The per-layer table as one styled Text."""
+    text = Text()
+    for value, style in summary_segments(a, depth):
+        text.append(value, style=style)
     return text
 
 
 def totals_lines(a: Analysis) -> list[str]:
+    """The totals under the table, in rich markup (``[bold]...[/]``)."""
     t = a.totals
     partial = ""
     if t.unknown_macs or t.unknown_flops:
@@ -77,16 +85,35 @@ def totals_lines(a: Analysis) -> list[str]:
 
 
 def print_summary(a: Analysis, console: Console, depth: int | None = None) -> None:
+    """The summary on a terminal, with styles."""
+    from rich.markup import escape
+
     console.print(summary_table(a, depth), soft_wrap=True)
     for line in totals_lines(a):
         console.print(line, highlight=False)
     console.print()
     for line in short(a.dtype, a.batch):
-        console.print(f"[dim]{line}[/]", highlight=False)
+        console.print(f"[dim]{escape(line)}[/]", highlight=False)
     if a.notes:
         console.print()
         for layer, note in a.notes:
-            console.print(f"[yellow]note[/] {layer}: {note}", highlight=False)
+            console.print(f"[yellow]note[/] {escape(layer)}: {escape(note)}", highlight=False)
+
+
+def summary_plain(a: Analysis, depth: int | None = None) -> str:
+    """The same summary as plain text, for a pipe or a file: no styles, no wrapping, and no rich rendering, which
+    costs more than the analysis itself on deep networks (a 7,000-layer table: about 0.6 s)."""
+    from rich.text import Text as _T
+
+    parts = [v for v, _ in summary_segments(a, depth)]
+    parts.append("\n")  # as console.print ends the table's Text
+    parts += [_T.from_markup(line).plain + "\n" for line in totals_lines(a)]
+    parts.append("\n")
+    parts += [line + "\n" for line in short(a.dtype, a.batch)]
+    if a.notes:
+        parts.append("\n")
+        parts += [f"note {layer}: {note}\n" for layer, note in a.notes]
+    return "".join(parts)
 
 
 def print_explain(a: Analysis, name: str, console: Console) -> None:
