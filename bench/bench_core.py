@@ -33,12 +33,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # the in-process timings use this checkout's archstat, as the subprocesses do
     sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchlib, beside this script
+from benchlib import env, first_line, machine_info, write_atomic  # noqa: E402
+
 DEFAULT_REPORT = ROOT / "reports" / "perf_core.md"
 
 # ---- targets ----------------------------------------------------------------------------------------------------
@@ -58,29 +60,9 @@ class BenchError(Exception):
     """A measurement could not be made (exit status 2)."""
 
 
-# ---- helpers ----------------------------------------------------------------------------------------------------
-# Settings that would distort the measured commands. PYTHONDONTWRITEBYTECODE in particular: without it the
-# warm-up run caches archstat's bytecode in __pycache__/ (gitignored), as in any normal install; with it every run
-# would recompile archstat's ~40 modules from source.
-_DROPPED_ENV = ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX", "PYTHONPROFILEIMPORTTIME", "PYTHONTRACEMALLOC",
-                "PYTHONDEVMODE", "PYTHONWARNINGS", "PYTHONVERBOSE")
-
-
-def _env() -> dict:
-    env = dict(os.environ)
-    for k in _DROPPED_ENV:
-        env.pop(k, None)
-    return env
-
-
 def _run(argv: list[str], *, capture_stderr: bool = True, stdout=subprocess.DEVNULL) -> subprocess.CompletedProcess:
-    return subprocess.run(argv, cwd=ROOT, env=_env(), stdin=subprocess.DEVNULL, stdout=stdout,
+    return subprocess.run(argv, cwd=ROOT, env=env(), stdin=subprocess.DEVNULL, stdout=stdout,
                           stderr=subprocess.PIPE if capture_stderr else subprocess.DEVNULL, text=True)
-
-
-def _first_line(text: str | None) -> str:
-    lines = [ln for ln in (text or "").strip().splitlines() if ln.strip()]
-    return lines[-1].strip() if lines else "(no message)"
 
 
 def time_commands(commands: dict[str, list[str]], runs: int, warmup: int = 1) -> tuple[dict, dict]:
@@ -95,7 +77,7 @@ def time_commands(commands: dict[str, list[str]], runs: int, warmup: int = 1) ->
         for _ in range(warmup):
             r = _run(argv)
             if r.returncode != 0:
-                errors[label] = f"`{' '.join(argv[1:])}` exited {r.returncode}: {_first_line(r.stderr)}"
+                errors[label] = f"`{' '.join(argv[1:])}` exited {r.returncode}: {first_line(r.stderr)}"
                 break
         else:
             times[label] = []
@@ -103,7 +85,7 @@ def time_commands(commands: dict[str, list[str]], runs: int, warmup: int = 1) ->
         for label in times:
             argv = commands[label]
             t0 = time.perf_counter()
-            r = subprocess.run(argv, cwd=ROOT, env=_env(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            r = subprocess.run(argv, cwd=ROOT, env=env(), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
             dt = time.perf_counter() - t0
             if r.returncode != 0:
@@ -118,54 +100,6 @@ def stats(times: list[float]) -> dict:
 
 def ms(s: float) -> str:
     return f"{s * 1e3:.1f}"
-
-
-def _version(dist: str) -> str:
-    from importlib import metadata
-
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "not installed"
-
-
-def machine_info() -> dict:
-    cpu_model = platform.processor() or ""
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.lower().startswith("model name"):
-                    cpu_model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        usable = None
-    try:
-        load = "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
-    except (AttributeError, OSError):
-        load = "n/a"
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                                text=True).stdout.strip() or "(no commit yet)"
-    except OSError:
-        commit = "(git not available)"
-    return {
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
-        "platform": platform.platform(),
-        "machine": platform.machine(),
-        "cpu": cpu_model or "unknown",
-        "cpu_count": os.cpu_count(),
-        "cpu_usable": usable,
-        "load": load,
-        "python": f"{platform.python_implementation()} {platform.python_version()}",
-        "executable": sys.executable,
-        "commit": commit,
-        "dropped_env": [k for k in _DROPPED_ENV if k in os.environ],
-        "versions": {d: _version(d) for d in ("archstat", "typer", "click", "rich", "PyYAML", "pydantic")},
-    }
 
 
 # ---- 1. whole-process wall time ----------------------------------------------------------------------------------
@@ -225,7 +159,7 @@ def bench_phases(name: str, runs: int) -> dict | None:
     for _ in range(runs + 1):  # the first is a warm-up (bytecode caches)
         r = _run([sys.executable, "-c", _PHASES, name], stdout=subprocess.PIPE)
         if r.returncode != 0:
-            return {"error": _first_line(r.stderr)}
+            return {"error": first_line(r.stderr)}
         try:
             d = json.loads(r.stdout.strip().splitlines()[-1])
         except (ValueError, IndexError):
@@ -288,7 +222,7 @@ def importtime(argv_tail: list[str], runs: int) -> dict[str, dict]:
         r = _run([sys.executable, "-X", "importtime", *argv_tail])
         if r.returncode != 0:
             raise BenchError(f"`python -X importtime {' '.join(argv_tail)}` exited {r.returncode}: "
-                             f"{_first_line(r.stderr)}")
+                             f"{first_line(r.stderr)}")
         for name, d in parse_importtime(r.stderr).items():
             if name not in best:
                 best[name] = dict(d)
@@ -305,10 +239,10 @@ def bench_imports(names: tuple[str, ...], runs: int) -> dict:
         try:
             d = json.loads(r.stdout.strip().splitlines()[-1])
         except (ValueError, IndexError):
-            out["errors"][name] = f"check exited {r.returncode}: {_first_line(r.stderr)}"
+            out["errors"][name] = f"check exited {r.returncode}: {first_line(r.stderr)}"
             continue
         if d["exit"] != 0:
-            out["errors"][name] = f"`archstat summary {name}` exited {d['exit']}: {_first_line(r.stderr)}"
+            out["errors"][name] = f"`archstat summary {name}` exited {d['exit']}: {first_line(r.stderr)}"
             continue
         out["checks"][name] = d
     startup = importtime(["-c", "pass"], runs)
@@ -780,13 +714,6 @@ def observations(startup: dict, phases: dict | None, imports: dict, scaling: dic
     return out
 
 
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 # ---- main --------------------------------------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -808,7 +735,7 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--runs must be at least 1")
 
     t_start = time.perf_counter()
-    info = machine_info()
+    info = machine_info(("archstat", "typer", "click", "rich", "PyYAML", "pydantic"), mark_dirty=False)
     print(f"archstat core benchmark ({'quick' if args.quick else 'full'}) on {info['platform']}, "
           f"{info['cpu_count']} CPUs, Python {platform.python_version()}", flush=True)
     try:

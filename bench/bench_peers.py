@@ -46,6 +46,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # this checkout's archstat, for the workers, the in-process timings and the CLI alike
     sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchlib, beside this script
+from benchlib import env, first_line, machine_info, write_atomic  # noqa: E402
+
 DEFAULT_REPORT = ROOT / "reports" / "perf.md"
 SCRIPT = "bench/bench_peers.py"
 
@@ -464,23 +467,6 @@ def reason_line(parts: list[dict], total_delta: int) -> str:
     return "; ".join(items)
 
 
-# ---- timing helpers (parent) -------------------------------------------------------------------------------------
-_DROPPED_ENV = ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX", "PYTHONPROFILEIMPORTTIME", "PYTHONTRACEMALLOC",
-                "PYTHONDEVMODE", "PYTHONWARNINGS", "PYTHONVERBOSE")
-
-
-def _env() -> dict:
-    env = dict(os.environ)
-    for k in _DROPPED_ENV:
-        env.pop(k, None)
-    return env
-
-
-def _first_line(text: str | None) -> str:
-    lines = [ln for ln in (text or "").strip().splitlines() if ln.strip()]
-    return lines[-1].strip() if lines else "(no message)"
-
-
 def _parse_json(stdout: str) -> dict | None:
     for line in reversed((stdout or "").strip().splitlines()):
         if line.startswith("{"):
@@ -505,11 +491,11 @@ def time_commands(commands: dict, runs: int, warm: set) -> tuple[dict, dict, dic
     errors: dict = {}
     for label, (argv, capture) in commands.items():
         if label in warm:
-            r = subprocess.run(argv, cwd=ROOT, env=_env(), stdin=subprocess.DEVNULL,
+            r = subprocess.run(argv, cwd=ROOT, env=env(), stdin=subprocess.DEVNULL,
                                stdout=subprocess.PIPE if capture else subprocess.DEVNULL, stderr=subprocess.PIPE,
                                text=True)
             if r.returncode != 0:
-                errors[label] = f"exited {r.returncode}: {_first_line(r.stderr)}"
+                errors[label] = f"exited {r.returncode}: {first_line(r.stderr)}"
                 continue
         times[label] = []
         outputs[label] = []
@@ -517,12 +503,12 @@ def time_commands(commands: dict, runs: int, warm: set) -> tuple[dict, dict, dic
         for label in list(times):
             argv, capture = commands[label]
             t0 = time.perf_counter()
-            r = subprocess.run(argv, cwd=ROOT, env=_env(), stdin=subprocess.DEVNULL,
+            r = subprocess.run(argv, cwd=ROOT, env=env(), stdin=subprocess.DEVNULL,
                                stdout=subprocess.PIPE if capture else subprocess.DEVNULL,
                                stderr=subprocess.PIPE if capture else subprocess.DEVNULL, text=True)
             dt = time.perf_counter() - t0
             if r.returncode != 0:
-                errors[label] = f"exited {r.returncode}: {_first_line(r.stderr)}"
+                errors[label] = f"exited {r.returncode}: {first_line(r.stderr)}"
                 del times[label], outputs[label]
                 continue
             times[label].append(dt)
@@ -543,10 +529,10 @@ def run_worker(peer: str, model: str, repeat: int, breakdown: bool) -> dict:
     argv = [sys.executable, SCRIPT, "--peer", peer, "--model", model, "--repeat", str(repeat), "--quiet-warnings"]
     if breakdown:
         argv.append("--breakdown")
-    r = subprocess.run(argv, cwd=ROOT, env=_env(), stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    r = subprocess.run(argv, cwd=ROOT, env=env(), stdin=subprocess.DEVNULL, capture_output=True, text=True)
     d = _parse_json(r.stdout) if r.returncode == 0 else None
     if d is None:
-        return {"error": f"exited {r.returncode}: {_first_line(r.stderr)}"}
+        return {"error": f"exited {r.returncode}: {first_line(r.stderr)}"}
     return d
 
 
@@ -584,56 +570,6 @@ def time_engine(paths: dict[str, str], rounds: int) -> dict:
     return {k: {"analyze": statistics.median(an[k]), "analyze_min": min(an[k]),
                 "load_analyze": statistics.median(la[k]), "load_analyze_min": min(la[k]), "rounds": rounds,
                 **info[k]} for k in paths}
-
-
-def _version(dist: str) -> str:
-    from importlib import metadata
-
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return "not installed"
-
-
-def machine_info() -> dict:
-    import platform
-    import subprocess
-    from datetime import datetime, timezone
-
-    cpu_model = platform.processor() or ""
-    try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.lower().startswith("model name"):
-                    cpu_model = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
-    try:
-        usable = len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        usable = None
-    try:
-        load = "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
-    except (AttributeError, OSError):
-        load = "n/a"
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
-                                text=True).stdout.strip() or "(no commit yet)"
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                               capture_output=True, text=True).stdout.strip()
-        if dirty:
-            commit += " (with uncommitted changes)"
-    except OSError:
-        commit = "(git not available)"
-    return {
-        "date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
-        "platform": platform.platform(), "machine": platform.machine(), "cpu": cpu_model or "unknown",
-        "cpu_count": os.cpu_count(), "cpu_usable": usable, "load": load,
-        "python": f"{platform.python_implementation()} {platform.python_version()}", "executable": sys.executable,
-        "commit": commit,
-        "versions": {d: _version(d) for d in ("archstat", "torch", "fvcore", "torchinfo", "ptflops", "thop")},
-    }
 
 
 # ---- the benchmark -----------------------------------------------------------------------------------------------
@@ -1114,13 +1050,6 @@ def observations(labels, e2e, engine, analysis, sweep, checks) -> list[str]:
     return out
 
 
-def write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
 # ---- main --------------------------------------------------------------------------------------------------------
 def bench_main(args) -> int:
     import tempfile
@@ -1141,7 +1070,7 @@ def bench_main(args) -> int:
         print("bench_peers: --runs must be at least 1", file=sys.stderr)
         return 2
     t_start = time.perf_counter()
-    info = machine_info()
+    info = machine_info(("archstat", "torch", "fvcore", "torchinfo", "ptflops", "thop"))
     print(f"archstat peers benchmark ({'quick' if quick else 'full'}) on {info['platform']}, {info['cpu_count']} "
           f"CPUs, Python {info['python']}", flush=True)
     missing = [d for d in ("torch", "fvcore", "torchinfo", "ptflops", "thop") if info["versions"][d] == "not installed"]
