@@ -3,9 +3,11 @@
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 
+import pytest
 from typer.testing import CliRunner
 
 from archstat.cli import app
@@ -189,3 +191,19 @@ def test_output_file_gets_ordinary_permissions(tmp_path):
     out.chmod(0o640)  # an existing file keeps its mode
     runner.invoke(app, ["summary", "lenet5", "--output", str(out)])
     assert stat.S_IMODE(out.stat().st_mode) == 0o640
+
+
+@pytest.mark.parametrize("name", ["vgg16", "googlenet", "unet"])
+def test_plain_summary_is_the_rich_summary_without_styles(name):
+    """A pipe or a file gets the summary written without rich; it must read exactly as the terminal's (at a width
+    where rich wraps nothing)."""
+    from rich.console import Console
+
+    import archstat
+    from archstat.render.console import print_summary, summary_plain
+
+    a = archstat.analyze(name)
+    c = Console(record=True, width=2000, file=open(os.devnull, "w"))
+    print_summary(a, c)
+    assert c.export_text() == summary_plain(a)
+    assert "\x1b[" not in summary_plain(a)

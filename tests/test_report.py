@@ -86,3 +86,19 @@ def test_landscape_lists_every_spec_once():
     left = re.search(r"Left out: (.*)\.\n", text).group(1)
     left_names = [x.split(" (")[0] for x in left.split("; ")]
     assert sorted(drawn + left_names) == sorted(builtin_names())
+
+
+def test_report_command_writes_the_index(tmp_path):
+    from typer.testing import CliRunner
+
+    from archstat.cli import app
+
+    out = tmp_path / "r"
+    r = CliRunner().invoke(app, ["report", "--no-check", "--output", str(out)])
+    assert r.exit_code == 0, r.output
+    assert (out / "README.md").exists() and (out / "plots" / "landscape.png").exists()
+    assert not (out / "check.md").exists()  # --no-check
+    bad = tmp_path / "file"
+    bad.write_text("x")
+    r = CliRunner().invoke(app, ["report", "--no-check", "--output", str(bad)])
+    assert r.exit_code == 2 and "is not a directory" in r.output
