@@ -308,26 +308,15 @@ def check(
 ) -> None:
     """Cross-check every layer against PyTorch: shapes and parameters from the built module, MACs from fvcore,
     FLOPs from torch.utils.flop_counter. Exit 3 on any disagreement. Needs the torch extra (torch and fvcore)."""
-    from .errors import EXIT_DISAGREE, UsageError
+    from .errors import EXIT_DISAGREE
     from .output import format_for
 
     try:
         names = _spec_names(specs, all_specs, "check")
-        try:
-            from .torch.check import check_graph
-            if fvcore:
-                import fvcore.nn  # noqa: F401  (fail here, with the install hint, not halfway through)
-        except ImportError as e:
-            raise UsageError(f"archstat check needs the torch extra ({e.name} is missing): "
-                             f'pip install -e ".[torch]"') from None
-        from . import load
-        from .engine import analyze as engine_analyze
+        from .extras import checker
         from .render import checks
 
-        results = []
-        for name in names:
-            g = load(name, input)
-            results.append(check_graph(g, engine_analyze(g), use_fvcore=fvcore))
+        results = checker(fvcore, "archstat check needs the torch extra")(names, input, use_fvcore=fvcore)
         _write(format_for(format.value if format else None, output), output, [],
                lambda c: checks.print_table(results, c, layers), checks, results)
         if any(r.bad for r in results):

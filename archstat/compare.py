@@ -4,24 +4,27 @@ from __future__ import annotations
 
 
 def compare_rows(specs: list[str], input=None, batch: int = 1, dtype: str = "float32") -> list[dict]:
-    from . import analyze, rf
+    from . import analyze
+
+    return [compare_row(analyze(s, input=input, batch=batch, dtype=dtype)) for s in specs]
+
+
+def compare_row(a) -> dict:
+    """One architecture's row of the comparison, from its analysis."""
+    from . import rf
     from .render.records import input_hw
 
-    rows = []
-    for s in specs:
-        a = analyze(s, input=input, batch=batch, dtype=dtype)
-        t = a.totals
-        field = rf.as_json(t.field, input_hw(a))
-        rows.append({
-            "name": a.name, "family": a.graph.meta.get("family") or "", "year": a.graph.meta.get("year") or "",
-            "input": "x".join(map(str, a.input_shape)), "params": t.params, "trainable_params": t.trainable_params,
-            "buffers": t.buffers, "macs": t.macs, "flops": t.flops, "activations": t.activations,
-            "activation_bytes": t.activation_bytes, "peak_activation_bytes": t.peak_activation_bytes,
-            "param_bytes": t.param_bytes, "rf_size": _flat(field["size"]), "rf_stride": _flat(field["stride"]),
-            "weight_layers": t.weight_layers, "depth": t.depth, "complete": not (t.unknown_macs or t.unknown_flops),
-            "top1": (a.graph.meta.get("accuracy") or {}).get("top1", ""),
-        })
-    return rows
+    t = a.totals
+    field = rf.as_json(t.field, input_hw(a))
+    return {
+        "name": a.name, "family": a.graph.meta.get("family") or "", "year": a.graph.meta.get("year") or "",
+        "input": "x".join(map(str, a.input_shape)), "params": t.params, "trainable_params": t.trainable_params,
+        "buffers": t.buffers, "macs": t.macs, "flops": t.flops, "activations": t.activations,
+        "activation_bytes": t.activation_bytes, "peak_activation_bytes": t.peak_activation_bytes,
+        "param_bytes": t.param_bytes, "rf_size": _flat(field["size"]), "rf_stride": _flat(field["stride"]),
+        "weight_layers": t.weight_layers, "depth": t.depth, "complete": not (t.unknown_macs or t.unknown_flops),
+        "top1": (a.graph.meta.get("accuracy") or {}).get("top1", ""),
+    }
 
 
 def compare_frame(specs: list[str], input=None, batch: int = 1, dtype: str = "float32"):

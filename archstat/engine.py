@@ -199,14 +199,12 @@ def _totals(graph: Graph, results: list[LayerResult], batch: int, nbytes: int) -
     params = trainable = buffers = weights = macs = flops = weight_layers = 0
     acts = elems(graph.input_shape) * batch
     unknown_macs, unknown_flops = [], []
-    depth = {INPUT: 0}
     for r in results:  # one pass: the totals of a 10,000-layer network are a tenth of its analysis
-        n = sum(r.params.values())
+        n = r.n_params
         params += n
         if not r.frozen:
             trainable += n
-        if r.params:
-            weights += n - r.params.get("bias", 0)
+        weights += r.weights
         if r.buffers:
             buffers += sum(r.buffers.values())
         if r.macs is None:
@@ -219,9 +217,7 @@ def _totals(graph: Graph, results: list[LayerResult], batch: int, nbytes: int) -
             flops += r.flops
         if r.new_memory:
             acts += r.activations
-        w = r.node.layer.weight_layer
-        weight_layers += w
-        depth[r.name] = max([depth[i] for i in r.inputs]) + w
+        weight_layers += r.node.layer.weight_layer
     last_spatial = next((r.field for r in reversed(results)
                          if spatial(r.output_shape) and r.field is not rf.GLOBAL), rf.START)
     return Totals(
@@ -229,7 +225,7 @@ def _totals(graph: Graph, results: list[LayerResult], batch: int, nbytes: int) -
         unknown_macs=unknown_macs, unknown_flops=unknown_flops, activations=acts, activation_bytes=acts * nbytes,
         param_bytes=params * nbytes, buffer_bytes=buffers * nbytes,
         peak_activation_bytes=peak_bytes(graph, results, batch, nbytes), field=last_spatial,
-        weight_layers=weight_layers, depth=max(depth.values()), layers=len(results),
+        weight_layers=weight_layers, depth=longest_weight_path(results), layers=len(results),
     )
 
 

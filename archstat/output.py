@@ -19,8 +19,9 @@ def format_for(fmt: str | None, output: str | None, default: str = "table") -> s
     return default
 
 
-def write_atomic(path: str, text: str, protect: list[str] = ()) -> None:
-    """Write ``text`` to ``path`` so that readers see the old file or the whole new one, never half of it."""
+def write_atomic(path: str, text: str | bytes, protect: list[str] = ()) -> None:
+    """Write ``text`` (or bytes: a picture) to ``path`` so that readers see the old file or the whole new one, never
+    half of it."""
     target = Path(path)
     for p in protect:
         for i, spec in enumerate(_spec_files(p)):
@@ -40,7 +41,8 @@ def write_atomic(path: str, text: str, protect: list[str] = ()) -> None:
         raise UsageError(f"--output '{path}': directory '{parent}' does not exist")
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+        with (os.fdopen(fd, "wb") if isinstance(text, bytes) else
+              os.fdopen(fd, "w", encoding="utf-8", newline="")) as fh:
             fh.write(text)
         os.chmod(tmp, _mode_for(target))  # mkstemp makes 0600; give the file what a plain open() would
         os.replace(tmp, target)

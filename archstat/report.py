@@ -27,7 +27,7 @@ def build(out: Path, check: bool = True, bench_dir: Path | None = None, log=lamb
     fvcore; about a minute). ``bench_dir`` (default ``out/bench``) holds ``archstat bench`` result files."""
     from . import analyze
     from .catalog import builtin_names
-    from .compare import compare_rows
+    from .compare import compare_row
     from .output import write_atomic
     from .plot.landscape import draw_landscape, landscape_rows
     from .plot.profile import draw_profile, profile_rows, split
@@ -47,14 +47,14 @@ def build(out: Path, check: bool = True, bench_dir: Path | None = None, log=lamb
         log(f"wrote {out / name}")
 
     names = builtin_names()
-    put("architectures.csv", to_text(compare_rows(names), "csv"))
+    analyses = {n: analyze(n) for n in names}
+    put("architectures.csv", to_text([compare_row(a) for a in analyses.values()], "csv"))
     results = verify()
     put("verification.md", verdicts.to_markdown(results))
     put("verification.csv", verdicts.to_csv(results))
     if check:
         put("check.md", _check_markdown(names))
 
-    analyses = {n: analyze(n) for n in names}
     points, left_out = landscape_rows(analyses.values())
     draw_landscape(points, str(plots / "landscape.png"))
     put("plots/landscape.csv", to_text(points, "csv"))
@@ -82,29 +82,22 @@ def build(out: Path, check: bool = True, bench_dir: Path | None = None, log=lamb
         put("plots/bench.csv", to_text(rows, "csv"))
         written.append(plots / "bench.png")
 
-    put("README.md", _index(analyses, points, left_out, profiles, by_spec, results, [p.name for p in bench_files]))
+    put("README.md", _index(points, left_out, profiles, by_spec, results, [p.name for p in bench_files]))
     return written
 
 
 def _check_markdown(names: list[str]) -> str:
-    from . import load
-    from .engine import analyze as engine_analyze
-    from .errors import UsageError
-
-    try:
-        from .torch.check import check_graph
-    except ImportError as e:
-        raise UsageError(f"archstat report writes check.md with torch and fvcore ({e.name} is missing): "
-                         f'pip install -e ".[torch]", or pass --no-check') from None
+    from .extras import checker
     from .render import checks
 
-    return checks.to_markdown([check_graph(g, engine_analyze(g)) for g in (load(n) for n in names)])
+    check_specs = checker(True, "archstat report writes check.md with torch and fvcore", ", or pass --no-check")
+    return checks.to_markdown(check_specs(names))
 
 
-def _index(analyses, points, left_out, profiles, by_spec, results, bench_files) -> str:
+def _index(points, left_out, profiles, by_spec, results, bench_files) -> str:
     from .render.verdicts import tally
 
-    best = sorted(points, key=lambda p: (-p["top1"], p["gmacs"]))
+    top = min(points, key=lambda p: (-p["top1"], p["gmacs"]))
     frontier, cheapest = [], None  # the accuracy-per-MAC frontier: no cheaper spec is as accurate
     for p in sorted(points, key=lambda p: (p["gmacs"], -p["top1"])):
         if cheapest is None or p["top1"] > cheapest:
@@ -127,8 +120,8 @@ def _index(analyses, points, left_out, profiles, by_spec, results, bench_files) 
           "Culurciello 2017, Fig. 2.", "",
           "The frontier (no spec with fewer MACs is as accurate): "
           + ", ".join(f"{p['spec']} ({p['gmacs']:g} GMACs, {p['top1']:g}%)" for p in frontier) + ".", "",
-          f"Most accurate: {best[0]['spec']} ({best[0]['top1']:g}%, {best[0]['gmacs']:g} GMACs, "
-          f"{best[0]['params']:,} parameters).", "",
+          f"Most accurate: {top['spec']} ({top['top1']:g}%, {top['gmacs']:g} GMACs, "
+          f"{top['params']:,} parameters).", "",
           "Left out: " + "; ".join(f"{x['spec']} ({x['reason']})" for x in left_out) + ".", "",
           "## Where the memory and the parameters sit", "",
           "Activation memory and parameters layer by layer (`archstat plot profile SPEC`): the lecture's VGG "

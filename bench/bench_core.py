@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # the in-process timings use this checkout's archstat, as the subprocesses do
     sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchlib, beside this script
-from benchlib import env, first_line, machine_info, write_atomic  # noqa: E402
+from benchlib import env, first_line, machine_info, mark, targets_table, write_atomic  # noqa: E402
 
 DEFAULT_REPORT = ROOT / "reports" / "perf_core.md"
 
@@ -490,10 +490,6 @@ def evaluate(startup: dict, imports: dict, scaling: dict, names: tuple[str, ...]
     return checks
 
 
-def _mark(ok) -> str:
-    return "PASS" if ok else ("FAIL" if ok is False else "NOT MEASURED")
-
-
 def render_report(info: dict, opts: dict, startup: dict, phases: dict | None, imports: dict, scaling: dict,
                   checks: list[dict], elapsed: float) -> str:
     L: list[str] = []
@@ -518,10 +514,8 @@ def render_report(info: dict, opts: dict, startup: dict, phases: dict | None, im
     w("")
     w("## Targets")
     w("")
-    w("| Check | Target | Measured | Result |")
-    w("|---|---|---|---|")
-    for c in checks:
-        w(f"| {c['what']} | {c['target']} | {c['measured']} | {_mark(c['ok'])} |")
+    for line in targets_table(checks):
+        w(line)
     w("")
     failed = [c for c in checks if c["ok"] is not True]
     w(f"**{len(checks) - len(failed)} of {len(checks)} targets met.**")
@@ -775,7 +769,7 @@ def main(argv: list[str] | None = None) -> int:
               f"per-layer ratio {s['ratio']:.2f}x  exponent {s['fit']['exponent']:.2f}")
     print()
     for c in checks:
-        print(f"{_mark(c['ok']):12s} {c['what']}: {c['measured']} (target {c['target']})")
+        print(f"{mark(c['ok']):12s} {c['what']}: {c['measured']} (target {c['target']})")
     if not args.no_report:
         try:
             shown = args.report.resolve().relative_to(ROOT)

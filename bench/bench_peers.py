@@ -47,7 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # this checkout's archstat, for the workers, the in-process timings and the CLI alike
     sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchlib, beside this script
-from benchlib import env, first_line, machine_info, write_atomic  # noqa: E402
+from benchlib import env, first_line, machine_info, mark, targets_table, write_atomic  # noqa: E402
 
 DEFAULT_REPORT = ROOT / "reports" / "perf.md"
 SCRIPT = "bench/bench_peers.py"
@@ -735,10 +735,6 @@ CONVENTIONS = {
 }
 
 
-def _mark(ok) -> str:
-    return "PASS" if ok else ("FAIL" if ok is False else "NOT MEASURED")
-
-
 def render_report(info: dict, opts: dict, models: dict, e2e: dict, engine: dict, analysis: dict, sweep: dict,
                   checks: list[dict], elapsed: float) -> str:
     L: list[str] = []
@@ -766,10 +762,8 @@ def render_report(info: dict, opts: dict, models: dict, e2e: dict, engine: dict,
     w("")
     w("## Targets")
     w("")
-    w("| Check | Target | Measured | Result |")
-    w("|---|---|---|---|")
-    for c in checks:
-        w(f"| {c['what']} | {c['target']} | {c['measured']} | {_mark(c['ok'])} |")
+    for line in targets_table(checks):
+        w(line)
     for label in labels:  # shown, no target: parse + compile + analyse against the peers' analysis step
         e = engine.get(label)
         peers = {p: d["median"] for p, d in analysis.get(label, {}).items() if "error" not in d}
@@ -1106,7 +1100,7 @@ def bench_main(args) -> int:
 
     print()
     for c in checks:
-        print(f"{_mark(c['ok']):12s} {c['what']}: {c['measured']} (target {c['target']})")
+        print(f"{mark(c['ok']):12s} {c['what']}: {c['measured']} (target {c['target']})")
     errors = list(e2e["errors"].items()) + [(f"{m} / {p}", d["error"]) for m, by in analysis.items()
                                             for p, d in by.items() if "error" in d]
     for k, v in errors:

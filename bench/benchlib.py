@@ -86,3 +86,13 @@ def write_atomic(path: Path, text: str) -> None:
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
     tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, path)
+
+
+def mark(ok) -> str:
+    return "PASS" if ok else ("FAIL" if ok is False else "NOT MEASURED")
+
+
+def targets_table(checks: list[dict]) -> list[str]:
+    """The report's targets table: a row per check (``what``, ``target``, ``measured``, ``ok``)."""
+    return ["| Check | Target | Measured | Result |", "|---|---|---|---|"] + [
+        f"| {c['what']} | {c['target']} | {c['measured']} | {mark(c['ok'])} |" for c in checks]

@@ -195,27 +195,16 @@ IDENTITY = Window((1, 1), (0, 0), (1, 1))
 
 
 def _signature(cls, args: dict):
-    """A hashable stand-in for a layer's validated arguments, or None when one cannot be made. Every rule of a layer
-    is a function of its arguments and its input shapes alone, so the engine computes each (signature, inputs)
-    once per analysis: a network's repeated blocks are counted once."""
-    def freeze(v):
-        if isinstance(v, (list, tuple)):
-            return tuple(freeze(x) for x in v)
-        if isinstance(v, dict):
-            return tuple(sorted((k, freeze(x)) for k, x in v.items()))
-        hash(v)
-        return v
-
-    sig = (cls, tuple(args.items()))  # validated arguments come in the order of cls.fields, mostly ints and tuples
+    """A hashable stand-in for a layer's validated arguments (every Field parses to ints, floats, text, booleans
+    or tuples of them), or None should one not hash. Every rule of a layer is a function of its arguments and its
+    input shapes alone, so the engine computes each (signature, inputs) once per analysis: a network's repeated
+    blocks are counted once."""
+    sig = (cls, tuple(args.items()))  # in the order of cls.fields
     try:
         hash(sig)
-        return sig
-    except TypeError:
-        pass
-    try:
-        return (cls, freeze(args))
     except TypeError:
         return None
+    return sig
 
 
 # --------------------------------------------------------------------------------------------------- the layer contract

@@ -40,28 +40,20 @@ def pyplot():
 def save(fig, output: str) -> None:
     """Write the figure, atomically, without the creation date and software version that would make every run's
     file differ."""
-    import os
-    import tempfile
+    import io
+
+    from ..output import write_atomic
 
     plt = pyplot()
-    target = Path(output)
-    if not (target.parent if str(target.parent) else Path(".")).is_dir():
-        raise UsageError(f"--output '{output}': directory '{target.parent}' does not exist")
-    fmt = target.suffix.lower().lstrip(".")
+    fmt = Path(output).suffix.lower().lstrip(".")
     meta = {"png": {"Software": None}, "svg": {"Date": None, "Creator": None},
             "pdf": {"CreationDate": None, "Creator": None, "Producer": None}}[fmt]
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
-    os.close(fd)
+    buf = io.BytesIO()
     try:
-        fig.savefig(tmp, format=fmt, dpi=110, metadata=meta)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        fig.savefig(buf, format=fmt, dpi=110, metadata=meta)
     finally:
         plt.close(fig)
+    write_atomic(output, buf.getvalue())
 
 
 def short(n: float) -> str:

@@ -52,7 +52,7 @@ def series(rows: list[dict]) -> dict[tuple, list[dict]]:
 def label(key: tuple) -> str:
     spec, impl, device, dtype, channels_last, compile_ = key
     extra = [x for x, on in (("channels_last", channels_last), ("compiled", compile_)) if str(on).lower() == "true"]
-    return f"{spec} ({impl}) {dtype} {' '.join(extra)} on {device}".replace("  ", " ")
+    return " ".join([f"{spec} ({impl})", dtype, *extra, "on", device])
 
 
 def draw_bench(rows: list[dict], output: str) -> None:

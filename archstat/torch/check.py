@@ -141,3 +141,15 @@ def _fvcore(graph) -> dict:
         fa.unsupported_ops_warnings(False).uncalled_modules_warnings(False).tracer_warnings("none")
         by = fa.by_module_and_operator()
     return {k: dict(v) for k, v in by.items()}
+
+
+def check_specs(names: list[str], input=None, use_fvcore: bool = True) -> list[SpecCheck]:
+    """``check_graph`` for each spec name or file, at its own input size or ``input``."""
+    from .. import load
+    from ..engine import analyze
+
+    out = []
+    for name in names:
+        g = load(name, input)
+        out.append(check_graph(g, analyze(g), use_fvcore=use_fvcore))
+    return out
