@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import sys
 from pathlib import Path
 
 from .errors import SpecError
@@ -35,65 +33,59 @@ def resolve(name_or_path: str) -> Path | None:
     """A path to a spec file, or None for standard input ('-')."""
     if name_or_path == "-":
         return None
+    from .errors import one_line
+    from .reading import path_error
+
+    if not isinstance(name_or_path, str) or not name_or_path:
+        raise SpecError(f"a spec is a built-in name or a file, got {name_or_path!r}")
     p = Path(name_or_path)
     looks_like_path = p.suffix in (".yaml", ".yml") or "/" in name_or_path or "\\" in name_or_path
-    if p.exists():
-        return p
-    if looks_like_path:
-        shipped = specs_dir() / (name_or_path if p.suffix else f"{name_or_path}.yaml")
-        return shipped if not p.is_absolute() and shipped.is_file() else p
-    builtin = specs_dir() / f"{name_or_path}.yaml"
-    if builtin.exists():
-        return builtin
+    try:
+        if p.exists() or p.is_symlink():
+            return p
+        if looks_like_path:
+            shipped = specs_dir() / (name_or_path if p.suffix else f"{name_or_path}.yaml")
+            return shipped if not p.is_absolute() and shipped.is_file() else p
+        builtin = specs_dir() / f"{name_or_path}.yaml"
+        if builtin.exists():
+            return builtin
+    except (OSError, ValueError, RuntimeError) as e:
+        raise SpecError(path_error(e), file=one_line(name_or_path, 200)) from None
     import difflib
 
-    close = difflib.get_close_matches(name_or_path, builtin_names(), n=3)
+    close = difflib.get_close_matches(name_or_path, builtin_names(), n=3) if len(name_or_path) <= 64 else []
     hint = f"; did you mean {', '.join(close)}?" if close else "; 'archstat list' shows the built-in specs"
-    raise SpecError(f"no built-in spec or file named '{name_or_path}'{hint}")
+    raise SpecError(f"no built-in spec or file named '{one_line(name_or_path, 200)}'{hint}")
 
 
 def read(name_or_path: str) -> tuple[bytes, str]:
-    """The raw bytes of a spec and the name to report it under."""
+    """The raw bytes of a spec and the name to report it under (a regular file, or standard input for '-')."""
+    from .reading import read_file, read_stdin
+
     path = resolve(name_or_path)
     if path is None:
-        from .spec.limits import MAX_SPEC_BYTES
-
-        data = sys.stdin.buffer.read(MAX_SPEC_BYTES + 1)
-        return data, "<stdin>"
+        return read_stdin(), "<stdin>"
     shown = str(path)
     try:
         shown = f"specs/{path.resolve().relative_to(specs_dir().resolve()).as_posix()}"  # built-in: as the repo shows it
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):
         pass
-    try:
-        if path.is_dir():
-            raise SpecError("is a directory, not a spec file", file=shown)
-        from .spec.limits import MAX_SPEC_BYTES
-
-        with open(path, "rb") as fh:
-            size = os.fstat(fh.fileno()).st_size  # quote the real size, not what was read
-            if size > MAX_SPEC_BYTES:
-                raise SpecError(f"file is {size:,} bytes, more than the {MAX_SPEC_BYTES:,}-byte limit", file=shown)
-            data = fh.read(MAX_SPEC_BYTES + 1)
-    except FileNotFoundError:
-        raise SpecError("no such file", file=shown) from None
-    except OSError as e:
-        raise SpecError(f"cannot read: {e.strerror or e}", file=shown) from None
-    return data, shown
+    if path.is_dir():
+        raise SpecError("is a directory, not a spec file", file=shown)
+    return read_file(path, shown), shown
 
 
 def parse_input(text: str) -> tuple:
     """``3x227x227``, ``227x227`` (keep the spec's channels) or ``227``; returned as a partial shape."""
     from .errors import UsageError
+    from .numbers import is_count, parse_count
 
     parts = text.lower().replace("*", "x").replace(",", "x").split("x")
-    try:
-        vals = tuple(int(p) for p in parts)
-    except ValueError:
-        raise UsageError(f"--input must look like 3x224x224, 224x224 or 224, got '{text}'") from None
-    if len(vals) not in (1, 2, 3) or any(v < 1 or v > 1 << 31 for v in vals):
-        raise UsageError(f"--input must look like 3x224x224, 224x224 or 224, got '{text}'")
-    return vals
+    if len(parts) not in (1, 2, 3) or not all(is_count(p) for p in parts):
+        from .errors import one_line
+
+        raise UsageError(f"--input must look like 3x224x224, 224x224 or 224, got '{one_line(text, 60)}'")
+    return tuple(parse_count(p, "--input: each size") for p in parts)
 
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z_0-9]*$")
@@ -101,26 +93,38 @@ _NAME = re.compile(r"^[A-Za-z_][A-Za-z_0-9]*$")
 
 def parse_symbolic_input(text: str) -> list | None:
     """``3xHxW`` -> [3, 'H', 'W']; None when the text has no symbol (the numeric path). Symbols may not contain
-    the letter x, which separates dimensions."""
+    the letter x, which separates dimensions. Numbers are ASCII digits, 1 to ``MAX_DIM`` (as on the numeric path);
+    a symbol name is ASCII, at most ``_MAX_SYMBOL_CHARS`` characters (it is printed in every expression)."""
     from .errors import UsageError
+    from .numbers import clip, is_count, parse_count
 
+    _MAX_SYMBOL_CHARS = 32
     parts = re.split(r"\s*[x,*]\s*", text.strip())
     if not any(_NAME.match(p) for p in parts):
         return None
+    if len(parts) not in (1, 2, 3):
+        raise UsageError(f"--input must look like 3xHxW, HxW or S, got '{clip(text, 60)}'")
     out = []
     for p in parts:
-        if p.isdigit() and int(p) > 0:
-            out.append(int(p))
+        if is_count(p):
+            out.append(parse_count(p, "--input: a dimension"))
         elif _NAME.match(p):
+            if len(p) > _MAX_SYMBOL_CHARS:
+                raise UsageError(f"--input: the symbol name '{clip(p)}' is longer than {_MAX_SYMBOL_CHARS} characters")
             out.append(p)
         else:
-            raise UsageError(f"--input: '{p}' is neither a positive integer nor a symbol name (3xHxW)")
-    if len(out) not in (1, 2, 3):
-        raise UsageError(f"--input must look like 3xHxW, HxW or S, got '{text}'")
+            raise UsageError(f"--input: '{clip(p)}' is neither a positive integer nor a symbol name (3xHxW)")
     return out
 
 
 def load_graph(name_or_path: str, input_shape: str | tuple | None = None) -> Graph:
+    from .run import scope
+
+    with scope():
+        return _load_graph(name_or_path, input_shape)
+
+
+def _load_graph(name_or_path: str, input_shape: str | tuple | None) -> Graph:
     from .spec.expand import compile_spec, parse_input_shape
     from .spec.yamlio import parse_yaml
 

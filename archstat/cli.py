@@ -7,13 +7,15 @@ needs them; ``summary`` imports neither torch, fvcore nor pandas.
 
 from __future__ import annotations
 
+import functools
+import os
 import sys
 from enum import Enum
 from typing import Annotated, Optional
 
 import typer
 
-from .errors import EXIT_USAGE, ArchstatError
+from .errors import EXIT_INTERNAL, EXIT_USAGE, ArchstatError, UsageError
 
 app = typer.Typer(
     name="archstat",
@@ -53,47 +55,86 @@ def _fail(e: ArchstatError) -> None:
     raise typer.Exit(e.exit_code)
 
 
+def command(*args, **kwargs):
+    """``app.command`` with the CLI's one error boundary: the command runs as one run (``run.scope``: its inputs
+    and budget), and whatever goes wrong leaves as one line on stderr with its exit code, never a traceback."""
+
+    def wrap(fn):
+        @functools.wraps(fn)
+        def bounded(*a, **k):
+            from .run import scope
+
+            try:
+                with scope():
+                    return fn(*a, **k)
+            except ArchstatError as e:
+                _fail(e)
+            except MemoryError:
+                _fail(ArchstatError("out of memory"))
+            except RecursionError:
+                _fail(ArchstatError("input nested too deeply"))
+            except (BrokenPipeError, typer.Exit, *_passthrough()):
+                raise  # typer's own exits and usage errors keep their codes
+            except OSError as e:
+                _fail(UsageError(f"{e.strerror or e}" + (f": '{e.filename}'" if e.filename else "")))
+            except Exception as e:  # a bug of ours: still one line (ARCHSTAT_DEBUG=1 shows the traceback)
+                if os.environ.get("ARCHSTAT_DEBUG"):
+                    raise
+                err = ArchstatError(f"internal error, please report it: {type(e).__name__}: {e}")
+                err.exit_code = EXIT_INTERNAL
+                _fail(err)
+
+        return app.command(*args, **kwargs)(bounded)
+
+    return wrap
+
+
 def _console():
-    from rich.console import Console
+    from .render.terminal import console
 
-    console = Console(highlight=False)
-    if not console.is_terminal and "COLUMNS" not in __import__("os").environ:
-        console = Console(highlight=False, width=140)  # piped or captured: do not squeeze into 80 columns
-    return console
+    return console()
 
 
-def _emit(text: str, output: str | None, protect: list[str]) -> None:
+def _emit(text: str, output: str | None, table: bool = False) -> None:
+    """A command's text to ``--output`` (through the one output path) or standard output; a table's text has its
+    control characters escaped (JSON and CSV keep the exact strings)."""
+    if table:
+        from .errors import printable
+
+        text = printable(text)
     if output:
-        from .output import write_atomic
+        from .output import write_output
 
-        write_atomic(output, text, protect)
+        write_output(output, text)
     else:
         sys.stdout.write(text)
 
 
 def _render_table(render) -> str:
     """Render a rich object to plain text (for --output FILE.txt)."""
-    from rich.console import Console
+    import io
 
-    c = Console(record=True, width=160, file=open("/dev/null", "w") if sys.platform != "win32" else None)
+    from .render.terminal import SafeConsole
+
+    c = SafeConsole(record=True, width=160, file=io.StringIO())
     render(c)
     return c.export_text()
 
 
-def _write(fmt: str, output: str | None, protect: list[str], print_table, render, *args, plain=None) -> None:
+def _write(fmt: str, output: str | None, print_table, render, *args, plain=None) -> None:
     """A command's result: ``print_table(console)`` for the table format (to the terminal, or rendered as text to
     ``--output``), else the text of ``render.to_json``, ``to_csv`` or ``to_markdown`` (``*args``), to standard output
     or ``--output``. ``plain()``, when given, is the table as plain text, used for a file or a pipe."""
     if fmt == "table" and plain is not None and (output or not _console().is_terminal):
-        _emit(plain(), output, protect)
+        _emit(plain(), output, table=True)
         return
     if fmt == "table":
         if output:
-            _emit(_render_table(print_table), output, protect)
+            _emit(_render_table(print_table), output, table=True)
         else:
             print_table(_console())
         return
-    _emit(getattr(render, f"to_{fmt}")(*args), output, protect)
+    _emit(getattr(render, f"to_{fmt}")(*args), output)
 
 
 def _spec_names(specs: list[str] | None, all_specs: bool, verb: str) -> list[str]:
@@ -107,7 +148,7 @@ def _spec_names(specs: list[str] | None, all_specs: bool, verb: str) -> list[str
     return names
 
 
-@app.command()
+@command()
 def summary(
     spec: SpecArg,
     input: InputOpt = None,
@@ -124,22 +165,19 @@ def summary(
     """Per-layer table and totals for one architecture. With symbols in --input (3xHxW), closed-form expressions."""
     from .output import format_for
 
-    try:
-        from .catalog import parse_symbolic_input
+    from .catalog import parse_symbolic_input
 
-        dims = parse_symbolic_input(input) if input else None
-        if dims is not None or assume:
-            return _symbolic_summary(spec, dims, assume, batch, format, output)
-        from . import analyze
+    dims = parse_symbolic_input(input) if input else None
+    if dims is not None or assume:
+        return _symbolic_summary(spec, dims, assume, batch, format, output)
+    from . import analyze
 
-        a = analyze(spec, input=input, batch=batch, dtype=dtype.value)
-        from .render import records
-        from .render.console import print_summary, summary_plain
+    a = analyze(spec, input=input, batch=batch, dtype=dtype.value)
+    from .render import records
+    from .render.console import print_summary, summary_plain
 
-        _write(format_for(format.value if format else None, output), output, [spec],
-               lambda c: print_summary(a, c, depth), records, a, depth, plain=lambda: summary_plain(a, depth))
-    except ArchstatError as e:
-        _fail(e)
+    _write(format_for(format.value if format else None, output), output,
+           lambda c: print_summary(a, c, depth), records, a, depth, plain=lambda: summary_plain(a, depth))
 
 
 def _symbolic_summary(spec, dims, assume, batch, format, output) -> None:
@@ -153,11 +191,11 @@ def _symbolic_summary(spec, dims, assume, batch, format, output) -> None:
     from .symbolic import analyze_symbolic, parse_assumption
 
     sa = analyze_symbolic(load(spec), dims, [parse_assumption(a) for a in assume or []], batch)
-    _write(format_for(format.value if format else None, output), output, [spec],
+    _write(format_for(format.value if format else None, output), output,
            lambda c: render.print_table(sa, c), render, sa)
 
 
-@app.command()
+@command()
 def explain(
     spec: SpecArg,
     layer: Annotated[str, typer.Argument(help="Layer name (full path, or a unique last part such as conv1).")],
@@ -166,46 +204,40 @@ def explain(
     dtype: DTypeOpt = DType.float32,
 ) -> None:
     """Derive one layer's numbers with the values substituted, as the lecture notes do."""
-    try:
-        from . import analyze
-        from .errors import UsageError
-        from .render.console import print_explain
+    from . import analyze
+    from .errors import UsageError
+    from .render.console import print_explain
 
-        a = analyze(spec, input=input, batch=batch, dtype=dtype.value)
-        names = [r.name for r in a.layers]
-        if layer not in names:
-            found = [n for n in names if n.endswith("." + layer)]
-            if len(found) != 1:
-                import difflib
+    a = analyze(spec, input=input, batch=batch, dtype=dtype.value)
+    names = [r.name for r in a.layers]
+    if layer not in names:
+        found = [n for n in names if n.endswith("." + layer)]
+        if len(found) != 1:
+            import difflib
 
-                close = found or difflib.get_close_matches(layer, names, n=5)
-                hint = f"; candidates: {', '.join(close)}" if close else ""
-                raise UsageError(f"{a.graph.file}: no single layer named '{layer}'{hint}")
-            layer = found[0]
-        print_explain(a, layer, _console())
-    except ArchstatError as e:
-        _fail(e)
+            close = found or difflib.get_close_matches(layer, names, n=5)
+            hint = f"; candidates: {', '.join(close)}" if close else ""
+            raise UsageError(f"{a.graph.file}: no single layer named '{layer}'{hint}")
+        layer = found[0]
+    print_explain(a, layer, _console())
 
 
-@app.command("list")
+@command("list")
 def list_specs(format: FormatOpt = None, output: OutputOpt = None) -> None:
     """The built-in specs, with family, year, parameters and GMACs."""
     from .catalog import builtin_names
 
-    try:
-        from . import analyze
+    from . import analyze
 
-        rows = []
-        for name in builtin_names():
-            a = analyze(name)
-            m = a.graph.meta
-            rows.append({"name": name, "family": m.get("family") or "", "year": m.get("year") or "",
-                         "input": "x".join(map(str, a.input_shape)), "params": a.totals.params,
-                         "gmacs": round(a.totals.macs / 1e9, 3), "top1": (m.get("accuracy") or {}).get("top1", ""),
-                         "title": m.get("title") or ""})
-        _table_or_records("Built-in specs", rows, format, output, numeric={"params", "gmacs", "top1"})
-    except ArchstatError as e:
-        _fail(e)
+    rows = []
+    for name in builtin_names():
+        a = analyze(name)
+        m = a.graph.meta
+        rows.append({"name": name, "family": m.get("family") or "", "year": m.get("year") or "",
+                     "input": "x".join(map(str, a.input_shape)), "params": a.totals.params,
+                     "gmacs": round(a.totals.macs / 1e9, 3), "top1": (m.get("accuracy") or {}).get("top1", ""),
+                     "title": m.get("title") or ""})
+    _table_or_records("Built-in specs", rows, format, output, numeric={"params", "gmacs", "top1"})
 
 
 def _table_or_records(title: str, rows: list[dict], format, output, numeric=frozenset()) -> None:
@@ -219,17 +251,17 @@ def _table_or_records(title: str, rows: list[dict], format, output, numeric=froz
         data = [[f"{v:,}" if isinstance(v, int) and k in numeric else v for k, v in r.items()] for r in rows]
         table = plain_table(title, cols, data, numeric)
         if output:
-            _emit(_render_table(lambda c: c.print(table)), output, [])
+            _emit(_render_table(lambda c: c.print(table)), output, table=True)
         else:
             _console().print(table)
         return
     from .render.tabular import to_text
 
     text = to_text(rows, fmt, numeric)
-    _emit(text, output, [])
+    _emit(text, output)
 
 
-@app.command()
+@command()
 def compare(
     specs: Annotated[Optional[list[str]], typer.Argument(help="Spec names or files.")] = None,
     input: InputOpt = None,
@@ -240,19 +272,16 @@ def compare(
     all_specs: bool = typer.Option(False, "--all", help="Every built-in spec (the zoo), after any named ones."),
 ) -> None:
     """One row per architecture: parameters, MACs, FLOPs, activations, peak memory, receptive field, depth."""
-    try:
-        from .compare import compare_frame
+    from .compare import compare_frame
 
-        df = compare_frame(_spec_names(specs, all_specs, "compare"), input=input, batch=batch, dtype=dtype.value)
-        rows = df.to_dict(orient="records")
-        _table_or_records("Comparison", rows, format, output, numeric={
-            "params", "trainable_params", "buffers", "macs", "flops", "activations", "activation_bytes",
-            "peak_activation_bytes", "param_bytes", "weight_layers"})
-    except ArchstatError as e:
-        _fail(e)
+    df = compare_frame(_spec_names(specs, all_specs, "compare"), input=input, batch=batch, dtype=dtype.value)
+    rows = df.to_dict(orient="records")
+    _table_or_records("Comparison", rows, format, output, numeric={
+        "params", "trainable_params", "buffers", "macs", "flops", "activations", "activation_bytes",
+        "peak_activation_bytes", "param_bytes", "weight_layers"})
 
 
-@app.command()
+@command()
 def verify(
     specs: Annotated[Optional[list[str]], typer.Argument(help="Only the claims about these specs (default: all).")] = None,
     format: FormatOpt = None,
@@ -268,34 +297,31 @@ def verify(
     Exits with 1 when any claim is a mismatch, so a CI job fails when a spec drifts from the published counts."""
     from .output import format_for
 
-    try:
-        from pathlib import Path
+    from pathlib import Path
 
-        from .claims import load_all, load_file
-        from .errors import UsageError
-        from .verify import VERDICTS, verify as run_verify
+    from .claims import load_all, load_file
+    from .errors import UsageError
+    from .verify import VERDICTS, verify as run_verify
 
-        if only and only not in VERDICTS:
-            raise UsageError(f"--only must be one of {', '.join(VERDICTS)}, got '{only}'")
-        every = [c for f in claims for c in load_file(Path(f), f)] if claims else load_all()
-        if specs:
-            known = {c.spec for c in every}
-            missing = [s for s in specs if s not in known]
-            if missing:
-                raise UsageError(f"no claims about {', '.join(missing)}")
-        results = run_verify(specs, every)
-        shown = [r for r in results if not only or r.verdict == only]
-        from .render import verdicts
+    if only and only not in VERDICTS:
+        raise UsageError(f"--only must be one of {', '.join(VERDICTS)}, got '{only}'")
+    every = [c for f in claims for c in load_file(Path(f), f)] if claims else load_all()
+    if specs:
+        known = {c.spec for c in every}
+        missing = [s for s in specs if s not in known]
+        if missing:
+            raise UsageError(f"no claims about {', '.join(missing)}")
+    results = run_verify(specs, every)
+    shown = [r for r in results if not only or r.verdict == only]
+    from .render import verdicts
 
-        _write(format_for(format.value if format else None, output), output, [],
-               lambda c: verdicts.print_table(shown, c, sources), verdicts, shown)
-        if any(r.verdict == "mismatch" for r in results):
-            raise typer.Exit(1)
-    except ArchstatError as e:
-        _fail(e)
+    _write(format_for(format.value if format else None, output), output,
+           lambda c: verdicts.print_table(shown, c, sources), verdicts, shown)
+    if any(r.verdict == "mismatch" for r in results):
+        raise typer.Exit(1)
 
 
-@app.command()
+@command()
 def check(
     specs: Annotated[Optional[list[str]], typer.Argument(help="Spec names or files (default with --all: the zoo).")] = None,
     all_specs: bool = typer.Option(False, "--all", help="Every built-in spec."),
@@ -311,21 +337,18 @@ def check(
     from .errors import EXIT_DISAGREE
     from .output import format_for
 
-    try:
-        names = _spec_names(specs, all_specs, "check")
-        from .extras import checker
-        from .render import checks
+    names = _spec_names(specs, all_specs, "check")
+    from .extras import checker
+    from .render import checks
 
-        results = checker(fvcore, "archstat check needs the torch extra")(names, input, use_fvcore=fvcore)
-        _write(format_for(format.value if format else None, output), output, [],
-               lambda c: checks.print_table(results, c, layers), checks, results)
-        if any(r.bad for r in results):
-            raise typer.Exit(EXIT_DISAGREE)
-    except ArchstatError as e:
-        _fail(e)
+    results = checker(fvcore, "archstat check needs the torch extra")(names, input, use_fvcore=fvcore)
+    _write(format_for(format.value if format else None, output), output,
+           lambda c: checks.print_table(results, c, layers), checks, results)
+    if any(r.bad for r in results):
+        raise typer.Exit(EXIT_DISAGREE)
 
 
-@app.command()
+@command()
 def bench(
     specs: Annotated[list[str], typer.Argument(help="Spec names or files.")],
     device: Annotated[Optional[str], typer.Option("--device", help="cuda, cuda:N or cpu (default: cuda when "
@@ -349,54 +372,51 @@ def bench(
     from .output import format_for
 
     try:
-        try:
-            batches = [int(b) for b in batch.split(",") if b.strip()]
-        except ValueError:
-            raise UsageError(f"--batch must be comma-separated integers, got '{batch}'") from None
-        if not batches or min(batches) < 1:
-            raise UsageError(f"--batch must be comma-separated positive integers, got '{batch}'")
-        if against not in (None, "torchvision"):
-            raise UsageError(f"--against knows only torchvision, got '{against}'")
-        try:
-            import torch
+        batches = [int(b) for b in batch.split(",") if b.strip()]
+    except ValueError:
+        raise UsageError(f"--batch must be comma-separated integers, got '{batch}'") from None
+    if not batches or min(batches) < 1:
+        raise UsageError(f"--batch must be comma-separated positive integers, got '{batch}'")
+    if against not in (None, "torchvision"):
+        raise UsageError(f"--against knows only torchvision, got '{against}'")
+    try:
+        import torch
 
-            from .torch.bench import sweep
-        except ImportError:
-            raise UsageError('archstat bench needs torch: pip install -e ".[torch]"') from None
-        dev = device or ("cuda" if torch.cuda.is_available() else "cpu")
-        if dev.startswith("cuda") and not torch.cuda.is_available():
-            raise UsageError("--device cuda: no CUDA device is available here (use --device cpu)")
-        from . import load
+        from .torch.bench import sweep
+    except ImportError:
+        raise UsageError('archstat bench needs torch: pip install -e ".[torch]"') from None
+    dev = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    if dev.startswith("cuda") and not torch.cuda.is_available():
+        raise UsageError("--device cuda: no CUDA device is available here (use --device cpu)")
+    from . import load
 
-        graphs = [load(s) for s in specs]
-        from rich.progress import Progress
+    graphs = [load(s) for s in specs]
+    from rich.progress import Progress
 
-        total = len(graphs) * len(batches) * (2 if against else 1)
-        from rich.console import Console
+    total = len(graphs) * len(batches) * (2 if against else 1)
+    from rich.console import Console
 
-        err = Console(stderr=True)
-        with Progress(console=err, transient=True, disable=not err.is_terminal) as prog:
-            task = prog.add_task(f"bench on {dev}", total=total)
-            rows = sweep(graphs, batches, device=dev, dtype=dtype.value, channels_last=channels_last, compile=compile,
-                         warmup=warmup, iters=iters, peak_override=peak, against=against,
-                         progress=lambda n: prog.advance(task, n))
-        data = [r.as_dict() for r in rows]
-        fmt = format_for(format.value if format else None, output)
-        if fmt == "table":
-            cols = ["spec", "impl", "dtype", "batch", "status", "images_per_s", "latency_ms_median", "latency_ms_p90",
-                    "measured_peak_bytes", "predicted_peak_bytes", "memory_ratio", "tflops", "fraction_of_peak"]
-            data = [{c: ("" if d[c] is None else d[c]) for c in cols} for d in data]
-            if data:
-                print(f"device: {rows[0].device}; torch {rows[0].torch}; channels_last {channels_last}; "
-                      f"compile {compile}")
-        _table_or_records("Benchmark", data, format, output,
-                          numeric={"batch", "images_per_s", "latency_ms_median", "latency_ms_p90", "measured_peak_bytes",
-                                   "predicted_peak_bytes", "memory_ratio", "tflops", "fraction_of_peak", "params"})
-    except ArchstatError as e:
-        _fail(e)
+    err = Console(stderr=True)
+    with Progress(console=err, transient=True, disable=not err.is_terminal) as prog:
+        task = prog.add_task(f"bench on {dev}", total=total)
+        rows = sweep(graphs, batches, device=dev, dtype=dtype.value, channels_last=channels_last, compile=compile,
+                     warmup=warmup, iters=iters, peak_override=peak, against=against,
+                     progress=lambda n: prog.advance(task, n))
+    data = [r.as_dict() for r in rows]
+    fmt = format_for(format.value if format else None, output)
+    if fmt == "table":
+        cols = ["spec", "impl", "dtype", "batch", "status", "images_per_s", "latency_ms_median", "latency_ms_p90",
+                "measured_peak_bytes", "predicted_peak_bytes", "memory_ratio", "tflops", "fraction_of_peak"]
+        data = [{c: ("" if d[c] is None else d[c]) for c in cols} for d in data]
+        if data:
+            print(f"device: {rows[0].device}; torch {rows[0].torch}; channels_last {channels_last}; "
+                  f"compile {compile}")
+    _table_or_records("Benchmark", data, format, output,
+                      numeric={"batch", "images_per_s", "latency_ms_median", "latency_ms_p90", "measured_peak_bytes",
+                               "predicted_peak_bytes", "memory_ratio", "tflops", "fraction_of_peak", "params"})
 
 
-@app.command()
+@command()
 def sweep(
     spec: SpecArg,
     sizes: Annotated[str, typer.Option("--sizes", "-s", help="Square input sizes: 32:1024:32 (stop included) or "
@@ -410,27 +430,24 @@ def sweep(
     where a stride does not fit, where the network fails, and where the field stops covering the input."""
     from .output import format_for
 
-    try:
-        from . import load
-        from .sweep import findings, parse_sizes, sweep as run_sweep
+    from . import load
+    from .sweep import findings, parse_sizes, sweep as run_sweep
 
-        rows = run_sweep(load(spec), parse_sizes(sizes), batch, dtype.value)
-        fmt = format_for(format.value if format else None, output)
-        if fmt == "table":
-            from rich.text import Text
+    rows = run_sweep(load(spec), parse_sizes(sizes), batch, dtype.value)
+    fmt = format_for(format.value if format else None, output)
+    if fmt == "table":
+        from rich.text import Text
 
-            cols = ["size", "status", "output_shape", "params", "macs", "activations", "peak_activation_bytes",
-                    "rf_size", "rf_covers_input", "stride_does_not_fit"]
-            _table_or_records(f"Sweep of {spec}", [{c: ("" if r[c] is None else r[c]) for c in cols} for r in rows],
-                              format, output, numeric={"size", "params", "macs", "activations",
-                                                       "peak_activation_bytes", "rf_size"})
-            if not output:
-                for line in findings(rows):
-                    _console().print(Text("- " + line))
-            return
-        _table_or_records(f"Sweep of {spec}", rows, format, output)
-    except ArchstatError as e:
-        _fail(e)
+        cols = ["size", "status", "output_shape", "params", "macs", "activations", "peak_activation_bytes",
+                "rf_size", "rf_covers_input", "stride_does_not_fit"]
+        _table_or_records(f"Sweep of {spec}", [{c: ("" if r[c] is None else r[c]) for c in cols} for r in rows],
+                          format, output, numeric={"size", "params", "macs", "activations",
+                                                   "peak_activation_bytes", "rf_size"})
+        if not output:
+            for line in findings(rows):
+                _console().print(Text("- " + line))
+        return
+    _table_or_records(f"Sweep of {spec}", rows, format, output)
 
 
 class PlotKind(str, Enum):
@@ -441,7 +458,7 @@ class PlotKind(str, Enum):
     sweep = "sweep"
 
 
-@app.command()
+@command()
 def plot(
     kind: Annotated[PlotKind, typer.Argument(help="landscape (top-1 against GMACs, bubbles by parameters), profile "
                                              "(memory and parameters per layer), rf (receptive field against depth), "
@@ -461,23 +478,20 @@ def plot(
     their header) are listed on standard error."""
     from .errors import UsageError
 
-    try:
-        if not output:
-            raise UsageError("give --output FILE.png (or .svg, .pdf)")
-        from .plot import check_output
+    if not output:
+        raise UsageError("give --output FILE.png (or .svg, .pdf)")
+    from .plot import check_output
 
-        check_output(output)
-        names = _spec_names(specs, all_specs, f"plot {kind.value}") if kind is not PlotKind.bench else specs or []
-        if kind in (PlotKind.profile, PlotKind.sweep) and len(names) != 1:
-            raise UsageError(f"plot {kind.value} draws one spec, got {len(names)}")
-        rows = _draw(kind, names, output, input, batch, dtype.value, sizes)
-        if data:
-            from .output import write_atomic
-            from .render.tabular import to_text
+    check_output(output)
+    names = _spec_names(specs, all_specs, f"plot {kind.value}") if kind is not PlotKind.bench else specs or []
+    if kind in (PlotKind.profile, PlotKind.sweep) and len(names) != 1:
+        raise UsageError(f"plot {kind.value} draws one spec, got {len(names)}")
+    rows = _draw(kind, names, output, input, batch, dtype.value, sizes)
+    if data:
+        from .output import write_output
+        from .render.tabular import to_text
 
-            write_atomic(data, to_text(rows, "csv"), names)
-    except ArchstatError as e:
-        _fail(e)
+        write_output(data, to_text(rows, "csv"), "--data")
 
 
 def _draw(kind, names, output, input, batch, dtype, sizes) -> list[dict]:
@@ -518,12 +532,14 @@ def _draw(kind, names, output, input, batch, dtype, sizes) -> list[dict]:
 
     points, left_out = landscape_rows(analyses)
     draw_landscape(points, output)
+    from .errors import one_line
+
     for x in left_out:
-        sys.stderr.write(f"archstat: left out of the landscape: {x['spec']} ({x['reason']})\n")
+        sys.stderr.write(one_line(f"archstat: left out of the landscape: {x['spec']} ({x['reason']})") + "\n")
     return points
 
 
-@app.command()
+@command()
 def report(
     output: Annotated[str, typer.Option("--output", "-o", help="The reports directory.")] = "reports",
     check: bool = typer.Option(True, "--check/--no-check", help="Also write check.md (needs the torch extra; "
@@ -535,19 +551,16 @@ def report(
 
     from .errors import UsageError
 
-    try:
-        out = Path(output)
-        if out.exists() and not out.is_dir():
-            raise UsageError(f"--output '{output}' is not a directory")
-        from .report import build
+    out = Path(output)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--output '{output}' is not a directory")
+    from .report import build
 
-        files = build(out, check=check, log=lambda s: sys.stderr.write(s + "\n"))
-        sys.stderr.write(f"archstat: {len(files)} files written under {out}\n")
-    except ArchstatError as e:
-        _fail(e)
+    files = build(out, check=check, log=lambda s: sys.stderr.write(s + "\n"))
+    sys.stderr.write(f"archstat: {len(files)} files written under {out}\n")
 
 
-@app.command()
+@command()
 def kinds(markdown: bool = typer.Option(False, "--markdown", help="The README's layer-kind table, as Markdown.")) -> None:
     """The layer kinds a spec can use, their arguments and FLOPs rules."""
     from .layers import KINDS
@@ -570,6 +583,12 @@ def kinds_markdown(kinds: dict) -> str:
         args = ", ".join(f"`{n}`" for n in cls.fields) or "—"
         lines.append(f"| `{kind}` | {', '.join(cls.aliases)} | {cls.summary} | {args} | {cls.flops_rule} |")
     return "\n".join(lines) + "\n"
+
+
+def _passthrough() -> tuple:
+    """click's (or typer's vendored click's) exceptions that carry their own exit code."""
+    cx = _click_exceptions()
+    return tuple(c for c in (getattr(cx, n, None) for n in ("ClickException", "Exit", "Abort")) if c)
 
 
 def _click_exceptions():

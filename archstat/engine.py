@@ -14,7 +14,7 @@ from . import rf
 from .errors import ArchstatError, ShapeError, UsageError
 from .graph import INPUT, Graph, Node
 from .layers.base import MergeMismatch, elems, fmt_shape, spatial
-from .spec.limits import MAX_DIM
+from .limits import MAX_DIM
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8, "int8": 1}
 RF_BITS = 128  # a receptive field whose numbers outgrow this (strides compounding without end) is no longer tracked
@@ -167,7 +167,8 @@ def _rules(node: Node, ins: list) -> tuple:
         if d < 1:
             raise ShapeError(f"{node.kind}: output {fmt_shape(out)} has a size below 1")
         if d > MAX_DIM:
-            raise ShapeError(f"{node.kind}: output {fmt_shape(out)} has a size above the limit of {MAX_DIM:,}")
+            raise ShapeError(f"{node.kind}: output {fmt_shape(out)} has a size above the limit of {MAX_DIM:,}",
+                             code="too_large")
     window = layer.window(ins, out) if spatial(out) else None
     return (out, tuple(layer.notes(ins, out)), window, layer.params(ins), layer.buffers(ins), layer.macs(ins, out),
             layer.flops(ins, out))

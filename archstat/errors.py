@@ -12,6 +12,7 @@ EXIT_OK = 0
 EXIT_SPEC = 1  # the spec is bad: unreadable, invalid, or its shapes do not work out
 EXIT_USAGE = 2  # the command line is wrong (typer/click use 2 as well)
 EXIT_DISAGREE = 3  # archstat check: PyTorch, fvcore or FlopCounterMode disagree with the engine
+EXIT_INTERNAL = 70  # a bug in archstat (sysexits' EX_SOFTWARE): reported as one line; ARCHSTAT_DEBUG=1 re-raises
 
 MAX_MESSAGE_CHARS = 1000  # a longer message (one quoting a huge value) keeps its start and end
 
@@ -22,9 +23,10 @@ class ArchstatError(Exception):
     exit_code = EXIT_SPEC
 
     def __init__(self, message: str, *, file: str | None = None, line: int | None = None,
-                 layer: str | None = None):
+                 layer: str | None = None, code: str | None = None):
         super().__init__(message)
         self.message = message
+        self.code = code  # machine-readable, for callers that act on the kind of problem (sweep: "too_large")
         self.file = file
         self.line = line
         self.layer = layer
@@ -59,6 +61,15 @@ def one_line(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
         tail = limit // 4
         text = f"{text[:limit - tail - 40]} ...[{len(text) - limit + 40:,} characters cut]... {text[-tail:]}"
     return text
+
+
+def printable(text: str) -> str:
+    """``text`` for a terminal: control characters (escape sequences, carriage returns, bells) written as escapes,
+    line breaks and tabs kept. Tables and explanations pass every user string through this; JSON and CSV keep the
+    exact strings."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() or c in "\n\t" else ascii(c)[1:-1] for c in text)
 
 
 class SpecError(ArchstatError):

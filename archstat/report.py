@@ -28,7 +28,7 @@ def build(out: Path, check: bool = True, bench_dir: Path | None = None, log=lamb
     from . import analyze
     from .catalog import builtin_names
     from .compare import compare_row
-    from .output import write_atomic
+    from .output import write_output
     from .plot.landscape import draw_landscape, landscape_rows
     from .plot.profile import draw_profile, profile_rows, split
     from .plot.receptive import draw_rf, rf_rows
@@ -42,7 +42,7 @@ def build(out: Path, check: bool = True, bench_dir: Path | None = None, log=lamb
     written: list[Path] = []
 
     def put(name: str, text: str) -> None:
-        write_atomic(str(out / name), text)
+        write_output(str(out / name), text)
         written.append(out / name)
         log(f"wrote {out / name}")
 

@@ -16,28 +16,38 @@ from .errors import ArchstatError, UsageError
 
 
 def parse_sizes(text: str) -> list[int]:
-    """``32:1024:32`` (start:stop:step, stop included), ``224,256,299``, or a mix: ``32:64:16,299``."""
-    out: list[int] = []
+    """``32:1024:32`` (start:stop:step, stop included), ``224,256,299``, or a mix: ``32:64:16,299``. Each number
+    is read by ``numbers.parse_count`` (ASCII digits, at most ``MAX_DIM``), and the count of sizes is worked out
+    before any range is built, so ``0:1000000000:1`` is refused at once."""
+    from .errors import one_line
+    from .limits import MAX_DIM, MAX_SWEEP_SIZES
+    from .numbers import is_count, parse_count
+
+    bad = UsageError(f"--sizes must look like 32:1024:32 or 224,256,299, got '{one_line(text, 80)}'")
+    ranges: list[tuple[int, int, int]] = []
+    count = 0
     for part in text.split(","):
         part = part.strip()
-        try:
-            if ":" in part:
-                bits = [int(b) for b in part.split(":")]
-                if len(bits) not in (2, 3):
-                    raise ValueError
-                start, stop, step = bits[0], bits[1], bits[2] if len(bits) == 3 else 1
-                if step < 1 or stop < start:
-                    raise ValueError
-                out.extend(range(start, stop + 1, step))
-            elif part:
-                out.append(int(part))
-        except ValueError:
-            raise UsageError(f"--sizes must look like 32:1024:32 or 224,256,299, got '{text}'") from None
-    if not out or min(out) < 1:
-        raise UsageError(f"--sizes must give positive sizes, got '{text}'")
-    if len(out) > 10_000:
-        raise UsageError(f"--sizes gives {len(out):,} sizes; at most 10,000")
-    return out
+        if not part:
+            continue
+        bits = part.split(":")
+        if len(bits) > 3 or not all(is_count(b) for b in bits):
+            raise bad
+        nums = [parse_count(b, "--sizes: each number", minimum=0, maximum=1 << 62) for b in bits]
+        start, stop, step = (nums[0], nums[0], 1) if len(nums) == 1 else (nums[0], nums[1], (nums + [1])[2])
+        if step < 1 or stop < start:
+            raise bad
+        if start < 1:
+            raise UsageError(f"--sizes must give positive sizes, got '{one_line(text, 80)}'")
+        if stop > MAX_DIM:
+            raise UsageError(f"--sizes: {stop:,} is above the largest size, {MAX_DIM:,}")
+        count += (stop - start) // step + 1
+        if count > MAX_SWEEP_SIZES:
+            raise UsageError(f"--sizes gives more than {MAX_SWEEP_SIZES:,} sizes (the limit)")
+        ranges.append((start, stop, step))
+    if not ranges:
+        raise bad
+    return [s for start, stop, step in ranges for s in range(start, stop + 1, step)]
 
 
 def sweep(graph, sizes: list[int], batch: int = 1, dtype: str = "float32") -> list[dict]:
@@ -47,6 +57,9 @@ def sweep(graph, sizes: list[int], batch: int = 1, dtype: str = "float32") -> li
 
     if not spatial(graph.input_shape):
         raise UsageError("sweep needs a spec whose input is C x H x W")
+    from .run import current
+
+    current().charge_sweep(len(sizes) * len(graph.nodes))  # sizes x layers, before any is analysed
     c = graph.input_shape[0]
     rows = []
     for s in sizes:
@@ -57,7 +70,7 @@ def sweep(graph, sizes: list[int], batch: int = 1, dtype: str = "float32") -> li
         try:
             a = analyze(g, batch=batch, dtype=dtype)
         except ArchstatError as e:
-            row["status"] = "too small"
+            row["status"] = "too large" if e.code == "too_large" else "too small"
             row["failing_layer"] = e.layer or ""
             rows.append(row)
             continue
@@ -79,7 +92,10 @@ def findings(rows: list[dict]) -> list[str]:
     """Plain-language summary: where the network fails, where strides do not fit, where the field stops covering."""
     out = []
     ok = [r for r in rows if r["status"] == "ok"]
-    small = [r for r in rows if r["status"] != "ok"]
+    small = [r for r in rows if r["status"] == "too small"]
+    large = [r["size"] for r in rows if r["status"] == "too large"]
+    if large:
+        out.append(f"too large from {min(large)}: some layer's output has a size above {2**31:,} (the limit)")
     if small and ok:
         smallest = min(r["size"] for r in ok)
         below = [r for r in small if r["size"] < smallest]

@@ -14,15 +14,19 @@ digit and within 5%: "60 million" for 60,965,224, but not "100M" for 138M).
 
 from __future__ import annotations
 
+import dataclasses
+from bisect import bisect_left
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .claims import Claim, Value
-from .errors import ArchstatError
+from .claims import Claim, Value, check_spec
+from .errors import ArchstatError, SpecError
 from .graph import INPUT
+from .limits import MAX_CLAIMS, MAX_VERIFY_LAYERS, MAX_VERIFY_SPECS
 
 MATCH, EXPLAINED, MISMATCH = "match", "explained", "mismatch"
 VERDICTS = (MATCH, EXPLAINED, MISMATCH)
+# Bounds of one verify run besides MAX_CLAIMS (so that no claims file, however written, costs more than seconds):
 
 
 @dataclass
@@ -41,35 +45,230 @@ class Result:
 
 
 class Book:
-    """Analyses by (spec, input), computed once."""
+    """Analyses by (spec, input), computed once, each with an index of its layers by name; the claims' rows by
+    group. A spec file is read and compiled once (and once only under two spellings of its path), then analysed
+    at each input the claims name, as ``archstat sweep`` does: its layers do not depend on the input.
+
+    Verifying ``n`` claims costs O(n log n) lookups plus the analyses, whose layers together are bounded by
+    ``MAX_VERIFY_LAYERS``, of at most ``MAX_VERIFY_SPECS`` specs; past either bound, a one-line error."""
 
     def __init__(self):
-        self._cache: dict = {}
+        self._cache: dict = {}  # (spec as written, input) -> Analysis or ArchstatError
+        self._specs: dict = {}  # spec as written -> the identity of its file, None, or ArchstatError
+        self._files: dict = {}  # (identity or spec, input) -> Analysis or ArchstatError
+        self._graphs: dict = {}  # (identity or spec, input given) -> Graph or ArchstatError
+        self._layers: dict = {}  # id(analysis) -> (analysis, _Layers)
+        self._rows: tuple | None = None  # (the claims list, rows by (group, spec), sums by (group, spec, quantity))
+        self._exists: dict = {}  # a sibling spec's name -> whether specs/NAME.yaml exists
+        self.analysed = 0  # layers analysed so far
 
     def get(self, spec: str, input_shape=None):
+        """The analysis of ``spec`` at ``input_shape`` (None: the spec's own), or the ArchstatError it gives."""
         key = (spec, input_shape)
         if key not in self._cache:
-            from . import analyze
+            ident = self._identity(spec)
+            if isinstance(ident, ArchstatError):
+                self._cache[key] = ident
+            else:
+                file_key = (ident if ident is not None else spec, input_shape)
+                if file_key not in self._files:
+                    self._files[file_key] = self._analyze(spec, file_key[0], input_shape)
+                self._cache[key] = self._files[file_key]
+        return self._cache[key]
+
+    def _identity(self, spec: str):
+        """The file ``spec`` names as (device, inode) of the file and of its directory (which includes are
+        relative to); None when it cannot be told (the analysis then says why); the error for a name that names
+        no spec at all, found without reading anything."""
+        if spec not in self._specs:
+            if len(self._specs) >= MAX_VERIFY_SPECS:
+                raise SpecError(f"the claims name more than {MAX_VERIFY_SPECS:,} different specs (the limit)")
+            self._specs[spec] = _identity(spec)
+        return self._specs[spec]
+
+    def _analyze(self, spec: str, ident, input_shape):
+        from .engine import analyze
+
+        if self.analysed > MAX_VERIFY_LAYERS:
+            raise SpecError(f"the claims need more than {MAX_VERIFY_LAYERS:,} layers analysed (each spec at each "
+                            f"input they name; the limit)")
+        try:
+            if input_shape is not None and not _plain_input(input_shape):
+                from . import load
+
+                graph = load(spec, input_shape)  # the loader's own answer to a malformed input
+            else:
+                graph = self._graph(spec, ident, input_shape)
+                if isinstance(graph, ArchstatError):
+                    return graph
+                if input_shape is not None and graph.input_shape != tuple(input_shape):
+                    graph = dataclasses.replace(graph, input_shape=tuple(input_shape))
+            a = analyze(graph)
+        except ArchstatError as e:
+            return e
+        self.analysed += len(a.layers)
+        return a
+
+    def _graph(self, spec: str, ident, input_shape):
+        """``spec`` compiled once with its own input, and once with the first input a claim gives (its layers
+        are those of any other input: ``_analyze`` swaps the input in)."""
+        from . import load
+
+        slot = (ident, input_shape is not None)
+        if slot not in self._graphs:
+            try:
+                self._graphs[slot] = load(spec, input_shape)
+            except ArchstatError as e:
+                self._graphs[slot] = e
+            except (OSError, ValueError) as e:  # a path the system refuses, should the loader let it through
+                from .reading import path_error
+
+                self._graphs[slot] = SpecError(path_error(e), file=spec)
+        return self._graphs[slot]
+
+    def layers(self, a) -> _Layers:
+        """The index of analysis ``a``'s layers, built once."""
+        got = self._layers.get(id(a))
+        if got is None or got[0] is not a:
+            got = self._layers[id(a)] = (a, _Layers(a))
+        return got[1]
+
+    def rows(self, claims: list[Claim]) -> tuple[dict, dict]:
+        """The claims that can be rows of a total, by (group, spec), indexed once per list of claims."""
+        if self._rows is None or self._rows[0] is not claims:
+            by_group: dict = {}
+            for c in claims:
+                if c.group is not None and not c.total_of and c.value.number is not None:
+                    by_group.setdefault((c.group, c.spec), []).append(c)
+            self._rows = (claims, by_group, {})
+        return self._rows[1], self._rows[2]
+
+    def spec_exists(self, name: str) -> bool:
+        """Whether the built-in spec file ``specs/NAME.yaml`` exists (False for a name no file can have)."""
+        if name not in self._exists:
+            from .catalog import specs_dir
 
             try:
-                self._cache[key] = analyze(spec, input=input_shape)
-            except ArchstatError as e:
-                self._cache[key] = e
-        return self._cache[key]
+                self._exists[name] = (specs_dir() / f"{name}.yaml").is_file()
+            except (OSError, ValueError):
+                self._exists[name] = False
+        return self._exists[name]
+
+
+def _plain_input(shape) -> bool:
+    """An input the loader takes as it is: [C, H, W] of positive integers up to MAX_DIM (a claim's always is)."""
+    from .limits import MAX_DIM
+
+    return (isinstance(shape, tuple) and len(shape) == 3
+            and all(isinstance(x, int) and not isinstance(x, bool) and 1 <= x <= MAX_DIM for x in shape))
+
+
+def _identity(spec: str):
+    import os
+
+    from .catalog import resolve
+    from .reading import path_error
+
+    try:
+        check_spec(spec)
+        path = resolve(spec)
+    except ArchstatError as e:
+        return e
+    except (OSError, ValueError) as e:  # a name the system refuses (too long, say): as one line
+        return SpecError(path_error(e), file=spec)
+    if path is None:
+        return None
+    try:
+        st, up = os.stat(path), os.stat(path.parent)
+    except (OSError, ValueError):
+        return None
+    return st.st_dev, st.st_ino, up.st_dev, up.st_ino
 
 
 # ------------------------------------------------------------------------------------------------- computing
-def _select(a, layer: str):
-    rs = [r for r in a.layers if r.name == layer]
-    if not rs:
-        rs = [r for r in a.layers if r.name.startswith(layer + ".")]
-    if not rs:
-        ends = [r for r in a.layers if r.name.endswith("." + layer)]
+@dataclass
+class _Sums:
+    """What a layer claim can ask about its selection: sums over the selected layers, and the last of them."""
+
+    params: int
+    weights: int
+    macs: int | None
+    flops: int | None
+    stats: int  # batch-norm running mean and variance elements (Keras counts them as parameters)
+    last: object
+
+
+class _Layers:
+    """One analysis's layers by name: exact names (a dict), block prefixes ("3a" for 3a.*; a bisection of the
+    sorted names) and unique dotted suffixes (a bisection of the reversed names). Each distinct layer a claim
+    names is selected and summed once."""
+
+    def __init__(self, a):
+        self.a = a
+        self.exact: dict[str, list[int]] = {}
+        for i, r in enumerate(a.layers):
+            self.exact.setdefault(r.name, []).append(i)
+        self._sorted: tuple | None = None
+        self._reversed: tuple | None = None
+        self._sums: dict = {}
+        self._network_stats: int | None = None
+
+    def select(self, layer: str) -> list[int]:
+        """Positions of the layers ``layer`` names, in layer order: the layer of that name, else the layers of
+        the block it prefixes, else the one layer whose name ends with it; KeyError when none."""
+        if layer in self.exact:
+            return self.exact[layer]
+        layers = self.a.layers
+        if self._sorted is None:
+            order = sorted(range(len(layers)), key=lambda i: layers[i].name)
+            self._sorted = ([layers[i].name for i in order], order)
+        names, order = self._sorted
+        prefix = layer + "."
+        i = bisect_left(names, prefix)
+        hits = []
+        while i < len(names) and names[i].startswith(prefix):
+            hits.append(order[i])
+            i += 1
+        if hits:
+            return sorted(hits)
+        if self._reversed is None:
+            order = sorted(range(len(layers)), key=lambda i: layers[i].name[::-1])
+            self._reversed = ([layers[i].name[::-1] for i in order], order)
+        names, order = self._reversed
+        suffix = ("." + layer)[::-1]
+        i = bisect_left(names, suffix)
+        ends = [order[j] for j in range(i, min(i + 2, len(names))) if names[j].startswith(suffix)]
         if len(ends) == 1:
-            rs = ends
-    if not rs:
+            return ends
         raise KeyError(layer)
-    return rs
+
+    def sums(self, layer: str) -> _Sums:
+        got = self._sums.get(layer)
+        if got is None:
+            try:
+                rs = [self.a.layers[i] for i in self.select(layer)]
+            except KeyError:
+                got = self._sums[layer] = KeyError(layer)
+            else:
+                macs = [r.macs for r in rs]
+                flops = [r.flops for r in rs]
+                got = self._sums[layer] = _Sums(
+                    params=sum(r.n_params for r in rs), weights=sum(r.weights for r in rs),
+                    macs=None if any(v is None for v in macs) else sum(macs),
+                    flops=None if any(v is None for v in flops) else sum(flops),
+                    stats=_stats(rs), last=rs[-1])
+        if isinstance(got, KeyError):
+            raise KeyError(layer)
+        return got
+
+    def network_stats(self) -> int:
+        if self._network_stats is None:
+            self._network_stats = _stats(self.a.layers)
+        return self._network_stats
+
+
+def _stats(rs) -> int:
+    return sum(r.buffers.get("running_mean", 0) + r.buffers.get("running_var", 0) for r in rs)
 
 
 def _field_size(field):
@@ -83,8 +282,9 @@ def _field_size(field):
     return int(h) if h == w else (int(h), int(w))
 
 
-def compute(claim: Claim, a, quantity: str | None = None):
-    """The figure ``claim`` is about, from analysis ``a`` (``quantity`` overrides the claim's)."""
+def compute(claim: Claim, a, quantity: str | None = None, layers: _Layers | None = None):
+    """The figure ``claim`` is about, from analysis ``a`` (``quantity`` overrides the claim's; ``layers`` is the
+    index of ``a``'s layers, built here when not given). KeyError when the spec has no such layer."""
     q = quantity or claim.quantity
     if claim.layer == INPUT:
         from .layers.base import elems
@@ -95,23 +295,17 @@ def compute(claim: Claim, a, quantity: str | None = None):
             raise KeyError(q)
         return vals[q]
     if claim.layer:
-        rs = _select(a, claim.layer)
-        last = rs[-1]
-        if q == "params":
-            return sum(r.n_params for r in rs)
-        if q == "weights":
-            return sum(r.weights for r in rs)
-        if q in ("macs", "flops"):
-            vals = [getattr(r, q) for r in rs]
-            return None if any(v is None for v in vals) else sum(vals)
+        s = (layers or _Layers(a)).sums(claim.layer)
+        if q in ("params", "weights", "macs", "flops"):
+            return getattr(s, q)
         if q == "activations":
-            return last.activations
+            return s.last.activations
         if q == "activation_bytes":
-            return last.activations * 4
+            return s.last.activations * 4
         if q == "output_shape":
-            return last.output_shape
+            return s.last.output_shape
         if q == "receptive_field":
-            return _field_size(last.field)
+            return _field_size(s.last.field)
         raise KeyError(q)
     t = a.totals
     if q == "output_shape":
@@ -139,6 +333,8 @@ def _shape_matches(computed: tuple, claim: Claim) -> bool:
         want_chw = tuple(want)
     if len(computed) == 1:  # a flat vector: "4096", "1x1x4096", a column "3072 x 1"
         return sorted(want_chw)[-1] == computed[0] and all(d == 1 for d in sorted(want_chw)[:-1])
+    if len(computed) != 3:  # no C x H x W map: the shape as it is
+        return tuple(computed) == want_chw
     if len(want_chw) == 1:  # "96" or "55": the channels, or the side of a square map ((227-11)/4+1 = 55)
         return want_chw[0] == computed[0] or want_chw[0] == computed[1] == computed[2]
     if len(want_chw) == 2:  # "55x55": height and width only
@@ -178,17 +374,18 @@ def _rounding(v: Value, x) -> str:
 def _alternatives(claim: Claim, a, book: Book):
     """(value, reason) for each automatic cause except rows, ten and rounding, in the documented order."""
     q = claim.quantity
-    base = compute(claim, a)
+    index = book.layers(a)
+    base = compute(claim, a, layers=index)
     if q == "params":
-        w = compute(claim, a, "weights")
+        w = compute(claim, a, "weights", index)
         yield w, f"the source counts weights without biases: {_fmt(w)}"
     if q == "weights":
-        p = compute(claim, a, "params")
+        p = compute(claim, a, "params", index)
         yield p, f"the source counts biases too: {_fmt(p)}"
     if q == "macs" and base is not None:
         yield 2 * base, f"the source counts a multiply and an add as two FLOPs: 2 x {_fmt(base)} = {_fmt(2 * base)}"
     if q == "flops":
-        macs = compute(claim, a, "macs")
+        macs = compute(claim, a, "macs", index)
         if macs is not None:
             yield macs, f"the source's FLOPs are multiply-accumulates (MACs): {_fmt(macs)}"
             yield 2 * macs, f"the source counts 2 FLOPs per MAC and nothing else: 2 x {_fmt(macs)} = {_fmt(2 * macs)}"
@@ -198,35 +395,39 @@ def _alternatives(claim: Claim, a, book: Book):
         b = book.get(claim.spec, (a.input_shape[0], other, other))
         if not isinstance(b, ArchstatError):
             try:
-                v = compute(claim, b)
+                v = compute(claim, b, layers=book.layers(b))
             except KeyError:
                 v = None
             if v is not None:
                 yield v, f"at a {other}x{other} input (the spec uses {hw[0]}x{hw[1]}): {_fmt(v)}"
     if not claim.layer:
         sib = claim.spec[:-4] if claim.spec.endswith("_aux") else claim.spec + "_aux"
-        from .catalog import specs_dir
-
-        if (specs_dir() / f"{sib}.yaml").exists():
+        if book.spec_exists(sib):
             b = book.get(sib, claim.input)
             if not isinstance(b, ArchstatError):
-                v = compute(claim, b)
+                v = compute(claim, b, layers=book.layers(b))
                 what = "without" if claim.spec.endswith("_aux") else "with"
                 yield v, f"{what} the auxiliary heads (spec {sib}): {_fmt(v)}"
     if q in ("params", "weights"):
-        stats = sum(r.buffers.get("running_mean", 0) + r.buffers.get("running_var", 0)
-                    for r in (_select(a, claim.layer) if claim.layer else a.layers))
+        stats = 0 if claim.layer == INPUT else index.sums(claim.layer).stats if claim.layer else index.network_stats()
         if stats:
             yield base + stats, (f"Keras counts batch-norm moving mean and variance as (non-trainable) parameters: "
                                  f"{_fmt(base)} + {_fmt(stats)} = {_fmt(base + stats)}")
 
 
-def _rows_total(claim: Claim, claims: list[Claim]):
-    """Sum and tolerance of the claimed rows this total is the total of (same spec; activations scaled to bytes)."""
+def _rows_total(claim: Claim, claims: list[Claim], book: Book | None = None):
+    """Sum and tolerance of the claimed rows this total is the total of (same spec; activations scaled to bytes),
+    from the rows indexed by group once per list of claims, each (group, spec, quantity) summed once."""
+    by_group, done = (book or Book()).rows(claims)
+    key = (claim.total_of, claim.spec, claim.quantity)
+    if key not in done:
+        done[key] = _sum_rows(claim, by_group.get((claim.total_of, claim.spec), ()))
+    return done[key]
+
+
+def _sum_rows(claim: Claim, rows):
     total, tol, n = Fraction(0), Fraction(0), 0
-    for c in claims:
-        if c.group != claim.total_of or c.spec != claim.spec or c.total_of or c.value.number is None:
-            continue
+    for c in rows:
         factor = 1
         if c.quantity != claim.quantity:
             if (c.quantity, claim.quantity) == ("activations", "activation_bytes"):
@@ -240,7 +441,10 @@ def _rows_total(claim: Claim, claims: list[Claim]):
 
 
 def judge(claim: Claim, book: Book, claims: list[Claim]) -> Result:
-    r = _judge(claim, book, claims)
+    try:
+        r = _judge(claim, book, claims)
+    except ArchstatError as e:  # a bound of the whole run: name the claim that crossed it
+        raise e.located(file=claim.file, line=claim.line) from None
     if r.verdict == EXPLAINED and claim.explanation and not r.explanation.startswith("by hand"):
         r.explanation += f" (the claim adds: {claim.explanation})"
     return r
@@ -251,7 +455,7 @@ def _judge(claim: Claim, book: Book, claims: list[Claim]) -> Result:
     if isinstance(a, ArchstatError):
         return Result(claim, None, MISMATCH, f"cannot compute: {a}")
     try:
-        c = compute(claim, a)
+        c = compute(claim, a, layers=book.layers(a))
     except KeyError:
         return Result(claim, None, MISMATCH, f"cannot compute: spec {claim.spec} has no layer '{claim.layer}'")
     if c is None:
@@ -274,7 +478,7 @@ def _judge(claim: Claim, book: Book, claims: list[Claim]) -> Result:
         if v.matches(x):
             return Result(claim, c, EXPLAINED, why)
     if claim.total_of:
-        rows = _rows_total(claim, claims)
+        rows = _rows_total(claim, claims, book)
         if rows:
             total, tol, n = rows
             # the claimed total is neither its rows' sum nor a rounding of it, and the rows agree with archstat
@@ -302,12 +506,21 @@ def _unexplained(claim: Claim, computed, what: str) -> Result:
 
 
 def verify(specs: list[str] | None = None, claims: list[Claim] | None = None) -> list[Result]:
+    """Every claim (default: the built-in ``specs/claims/``) about ``specs`` (default: all), judged, as one run.
+    At most ``MAX_CLAIMS`` claims; each spec read and compiled once, analysed once per input, each layer name
+    looked up once per analysis."""
     from .claims import load_all
+    from .run import scope
 
-    every = claims if claims is not None else load_all()
-    chosen = [c for c in every if not specs or c.spec in specs]
-    book = Book()
-    return [judge(c, book, every) for c in chosen]
+    with scope():
+        every = claims if claims is not None else load_all()
+        if len(every) > MAX_CLAIMS:
+            c = every[MAX_CLAIMS]
+            raise SpecError(f"more than {MAX_CLAIMS:,} claims to verify (the limit)", file=c.file, line=c.line)
+        wanted = set(specs) if specs else None
+        chosen = [c for c in every if wanted is None or c.spec in wanted]
+        book = Book()
+        return [judge(c, book, every) for c in chosen]
 
 
 def counts(results: list[Result]) -> dict:

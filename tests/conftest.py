@@ -39,3 +39,22 @@ def arith(text: str) -> Fraction:
         raise AssertionError(f"not plain arithmetic: {type(n).__name__} in {text!r}")
 
     return ev(ast.parse(text.strip(), mode="eval"))
+
+
+HOSTILE_MEMORY_BYTES = 1 << 30  # address space of each hostile run: a blow-up fails instead of hiding
+
+
+def limit_memory() -> None:
+    """``preexec_fn`` of a hostile run: at most HOSTILE_MEMORY_BYTES of address space."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_AS, (HOSTILE_MEMORY_BYTES, HOSTILE_MEMORY_BYTES))
+
+
+def cli_env() -> dict:
+    """The environment of a CLI subprocess: this checkout first on the path, 160 columns."""
+    import os
+
+    env = dict(os.environ, COLUMNS="160")
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
+    return env

@@ -22,8 +22,6 @@ add_shapes, add_shapes_in_block, mul_shapes); a repeat of a billion (repeat_bill
 
 import json
 import os
-import resource
-import shutil
 import subprocess
 import sys
 import time
@@ -31,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from conftest import cli_env, limit_memory
 
 ROOT = Path(__file__).resolve().parents[1]
 HOSTILE = Path(__file__).resolve().parent / "hostile"
@@ -165,8 +164,8 @@ CORPUS = [
                             "to a .yaml file"),
     ("include_broken_block", 1, "lib/broken.yaml:7: layer 'unit1.batchnorm1': 'momentum' must be a "
                                 "number, got 'fast'"),
-    ("include_missing", 1, "include_missing.yaml:3: cannot read include 'lib/nothere.yaml': No such file "
-                           "or directory"),
+    ("include_missing", 1, "include_missing.yaml:3: cannot read include 'lib/nothere.yaml': no such "
+                           "file"),
     ("include_not_yaml", 1, "include_not_yaml.yaml:3: include 'lib/blocks.txt' must be a relative path "
                             "to a .yaml file"),
     ("include_outside_directory", 1, "include_outside_directory.yaml:3: include "
@@ -236,10 +235,10 @@ CORPUS = [
                                      "1,000,000,000' is more than the limit of 10,000"),
     ("repeat_negative", 1, "repeat_negative.yaml:4: 'repeat' must be a whole number >= 0, got -1"),
     ("repeat_of_nothing", 1, "repeat_of_nothing.yaml:4: the spec takes more than 1,000,000 steps to "
-                             "expand (layers, inputs, values and repeat passes; the limit)"),
+                             "expand (expression nodes, layers, inputs and repeat passes; the limit)"),
     ("repeat_of_repeats", 1, "repeat_of_repeats.yaml:4: more than 100,000 layers after expansion (the limit)"),
     ("repeat_of_wide_adds", 1, "repeat_of_wide_adds.yaml:4: the spec takes more than 1,000,000 steps to "
-                               "expand (layers, inputs, values and repeat passes; the limit)"),
+                               "expand (expression nodes, layers, inputs and repeat passes; the limit)"),
     ("repeat_text", 1, "repeat_text.yaml:4: 'repeat' must be a whole number >= 0, got 'many'"),
     ("repeat_without_layers", 1, "repeat_without_layers.yaml:4: a 'repeat' needs a 'layers' list"),
     ("self_input", 1, "self_input.yaml:4: layer 'loop': unknown input 'loop': no layer of that name "
@@ -286,8 +285,8 @@ CORPUS = [
                                   "7: control characters are not allowed"),
     ("yaml_duplicate_key", 1, "yaml_duplicate_key.yaml:4: duplicate key 'name'"),
     ("yaml_huge_integer", 1, "yaml_huge_integer.yaml:4: YAML error: cannot read the value "
-                             "99999999999999999999...(5,000 characters): Exceeds the limit (4300 digits) "
-                             "for integer string conversion: value has 5000 digits"),
+                             "99999999999999999999...(5,000 characters): a number of 5,000 characters (the "
+                             "limit is 64)"),
     ("yaml_tab_indent", 1, "yaml_tab_indent.yaml:4: YAML error: found character that cannot start any "
                            "token (while scanning for the next token)"),
     ("yaml_two_documents", 1, "yaml_two_documents.yaml:4: YAML error: expected a single document in the "
@@ -298,6 +297,26 @@ CORPUS = [
                                "(while scanning a quoted scalar on line 1)"),
     ("yaml_undefined_alias", 1, "yaml_undefined_alias.yaml:3: YAML error: found undefined alias 'stack'"),
     ("year_text", 1, "year_text.yaml:2: 'year' must be a whole number, got 'last year'"),
+    # issue 12: values built, numbers in any base, finite floats, work per expression node, two interpolations
+    ('expr_list_repetition', 1, "expr_list_repetition.yaml:5: layer 'conv1': arithmetic on a list in 'widths * 10**10'"),
+    ('expr_list_doubling', 1, "expr_list_doubling.yaml:5: arithmetic on a list in 'a + a'"),
+    ('expr_text_repetition', 1, "expr_text_repetition.yaml:4: arithmetic on text in ''ab' * 10**9'"),
+    ('yaml_binary_value', 1, 'yaml_binary_value.yaml:3: YAML tag !!binary is not spec data (numbers, text, lists and mappings)'),
+    ('yaml_set_value', 1, 'yaml_set_value.yaml:4: YAML tag !!set is not spec data (numbers, text, lists and mappings)'),
+    ('yaml_hex_huge', 1, 'yaml_hex_huge.yaml:4: YAML error: cannot read the value 0xffffffffffffffffff...(202 characters): a number of 202 characters (the limit is 64)'),
+    ('yaml_base60_huge', 1, 'yaml_base60_huge.yaml:4: YAML error: cannot read the value 1:59:59:59:59:59:59:...(61 characters): the integer exceeds 10**30 in magnitude'),
+    ('yaml_int_past_limit', 1, 'yaml_int_past_limit.yaml:4: YAML error: cannot read the value 10000000000000000000000000000000: the integer exceeds 10**30 in magnitude'),
+    ('expr_work_in_repeats', 1, "expr_work_in_repeats.yaml:12: layer 'outer.2.inner.832.never': the spec takes more than 1,000,000 steps to expand (expression nodes, layers, inputs and repeat passes; the limit)"),
+    ('scale_infinite', 1, "scale_infinite.yaml:4: layer 'scale1': 'value' must be a finite number, got inf"),
+    ('batchnorm_eps_infinite', 1, "batchnorm_eps_infinite.yaml:4: layer 'batchnorm1': 'eps' must be a finite number, got inf"),
+    ('lrn_alpha_infinite', 1, "lrn_alpha_infinite.yaml:4: layer 'lrn1': 'alpha' must be a finite number, got inf"),
+    ('leaky_relu_slope_nan', 1, "leaky_relu_slope_nan.yaml:4: layer 'leaky_relu1': 'slope' must be a number, got nan"),
+    ('expr_infinite_float', 1, "expr_infinite_float.yaml:4: layer 'leaky_relu1': value in '1e308 * 10' exceeds 10**30"),
+    ('name_two_interpolations', 0, None),
+    ('expr_unclosed', 1, "expr_unclosed.yaml:4: 'c$(1 + (2': '$(' is never closed"),
+    ('include_nul_byte', 1, "include_nul_byte.yaml:3: include 'lib\\x00.yaml': the path holds a NUL byte"),
+    ('custom_control_characters', 0, None),
+    ('accuracy_infinite', 1, "accuracy_infinite.yaml:3: accuracy: 'top1' must be a percentage in (0, 100], got inf"),
 ]
 
 
@@ -335,6 +354,25 @@ class Case:
     corpus: bool = False  # a file of tests/hostile/, run there; other cases get a directory of their own
 
 
+def _fifo(name: str, **files):
+    """A FIFO named ``name`` (nothing ever writes to it: reading it would block forever), beside ``files``."""
+    def make(d: Path) -> None:
+        _files(**files)(d)
+        os.mkfifo(d / name)
+    return make
+
+
+def _symlink(name: str, target: str, **files):
+    def make(d: Path) -> None:
+        _files(**files)(d)
+        os.symlink(target, d / name)
+    return make
+
+
+_INCLUDES_LIB = b"name: t\ninput: [3, 8, 8]\ninclude: [lib.yaml]\nlayers: [relu]\n"
+_WIDE = b"name: w\ninput: [3, 8, 8]\nlayers:\n  - name: s\n    repeat: 10000\n    layers: [relu]\n"
+
+
 # Cases written at run time, or not about a file: (case, exit, line, argv, make, stdin)
 GENERATED = [
     Case("ten_mb_line", 1, "ten_mb_line.yaml: file is 10,000,039 bytes, more than the 1,048,576-byte limit",
@@ -367,16 +405,42 @@ GENERATED = [
     Case("missing_builtin", 1, "no built-in spec or file named 'zzzz_no_such_net'; 'archstat list' shows the "
          "built-in specs", ["summary", "zzzz_no_such_net"]),
     # usage: exit 2
-    Case("output_is_the_spec", 2, "refusing to overwrite the spec 'net.yaml' with the output",
+    Case("output_is_the_spec", 2, "--output 'net.yaml': refusing to overwrite 'net.yaml', an input of this run",
          ["summary", "net.yaml", "--output", "net.yaml"], _write("net.yaml", _NET)),
     Case("output_directory_missing", 2, "--output 'nodir/out.csv': directory 'nodir' does not exist",
          ["summary", "net.yaml", "--output", "nodir/out.csv"], _write("net.yaml", _NET)),
-    Case("output_is_a_directory", 2, "--output 'outdir' is a directory", ["summary", "net.yaml", "--output", "outdir"],
+    Case("output_is_a_directory", 2, "--output 'outdir': is a directory", ["summary", "net.yaml", "--output", "outdir"],
          _files(net__yaml=_NET, outdir=None)),
     Case("batch_too_large", 2, "batch must be at most 2,147,483,648, got 99,999,999,999",
          ["summary", "net.yaml", "--batch", "99999999999"], _write("net.yaml", _NET)),
-    Case("input_too_large", 2, "--input must look like 3x224x224, 224x224 or 224, got '1x99999999999x8'",
+    Case("input_too_large", 2, "--input: each size must be between 1 and 2,147,483,648, got 99999999999",
          ["summary", "net.yaml", "--input", "1x99999999999x8"], _write("net.yaml", _NET)),
+    # issue 12: only regular files are read, each checked before it is opened; path errors are one line
+    Case("spec_is_a_fifo", 1, "fifo.yaml: is a FIFO (named pipe), not a regular file", ["summary", "fifo.yaml"],
+         _fifo("fifo.yaml")),
+    Case("include_is_a_fifo", 1, "spec.yaml:3: cannot read include 'lib.yaml': is a FIFO (named pipe), not a "
+         "regular file", ["summary", "spec.yaml"], _fifo("lib.yaml", spec__yaml=_INCLUDES_LIB)),
+    Case("spec_is_dev_zero", 1, "/dev/zero: is a character device, not a regular file", ["summary", "/dev/zero"]),
+    Case("spec_is_a_symlink_loop", 1, "loop.yaml: a loop of symbolic links", ["summary", "loop.yaml"],
+         _symlink("loop.yaml", "loop.yaml")),
+    Case("include_is_a_symlink_loop", 1, "spec.yaml:3: include 'lib.yaml': a loop of symbolic links",
+         ["summary", "spec.yaml"], _symlink("lib.yaml", "lib.yaml", spec__yaml=_INCLUDES_LIB)),
+    Case("spec_name_too_long", 1, f"{'n' * 110} ...[3,845 characters cut]... {'n' * 45}.yaml: the file name is "
+         "too long", ["summary", "n" * 4000 + ".yaml"]),
+    Case("yaml_list_too_long", 1, "long.yaml:4: a list of 100,001 items, more than the limit of 100,000",
+         ["summary", "long.yaml"], _write("long.yaml", b"name: t\ninput: [3, 8, 8]\nvars:\n  l: [" +
+                                          b"1, " * 100_000 + b"1]\nlayers: [relu]\n")),
+    # issue 12: command-line numbers through one parser; sweeps bounded before they start
+    Case("input_superscript_digit", 2, "--input must look like 3x224x224, 224x224 or 224, got '3x\u00b2x8'",
+         ["summary", "net.yaml", "--input", "3x\u00b2x8"], _write("net.yaml", _NET)),
+    Case("input_five_thousand_digits", 2, "--input: each size: a number of 5,000 digits (the limit is 64)",
+         ["summary", "net.yaml", "--input", "1x" + "9" * 5000 + "x8"], _write("net.yaml", _NET)),
+    Case("sizes_a_billion", 2, "--sizes gives more than 10,000 sizes (the limit)",
+         ["sweep", "net.yaml", "--sizes", "1:1000000000:1"], _write("net.yaml", _NET)),
+    Case("sizes_above_the_largest", 2, "--sizes: 99,999,999,999 is above the largest size, 2,147,483,648",
+         ["sweep", "net.yaml", "--sizes", "8,99999999999"], _write("net.yaml", _NET)),
+    Case("sweep_cells", 2, "the sweep asks for more than 200,000 layer analyses (sizes x layers, the limit); give "
+         "fewer sizes", ["sweep", "wide.yaml", "--sizes", "8:128:4"], _write("wide.yaml", _WIDE)),
     Case("input_hw_on_a_flat_spec", 2, "--input HxW needs a spec whose input is [C, H, W]; give CxHxW",
          ["summary", "flat.yaml", "--input", "32x32"], _write("flat.yaml", b"name: f\ninput: [10]\nlayers: [relu]\n")),
 ]
@@ -400,14 +464,8 @@ class Outcome:
     seconds: float
 
 
-def _limit_memory() -> None:
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_BYTES, MEMORY_BYTES))
-
-
-def _env() -> dict:
-    env = dict(os.environ, COLUMNS="160")
-    env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
-    return env
+_limit_memory = limit_memory
+_env = cli_env
 
 
 def run_all(cases: list[Case], tmp: Path) -> dict[str, Outcome]:
@@ -478,100 +536,6 @@ def _cli(args, cwd, stdin: bytes = b"") -> Outcome:
 
 
 # ---- --output: atomic, never half written, never over the spec ---------------------------------------------------
-def test_output_refuses_the_spec_under_any_spelling(tmp_path):
-    """Through another spelling of the same path, or a symlink to it, the spec is still not overwritten."""
-    (tmp_path / "net.yaml").write_bytes(_NET)
-    (tmp_path / "sub").mkdir()
-    (tmp_path / "link.csv").symlink_to(tmp_path / "net.yaml")
-    for out, shown in (("net.yaml", "net.yaml"), ("./net.yaml", "net.yaml"), ("sub/../net.yaml", "net.yaml"),
-                       ("link.csv", "net.yaml"), (str(tmp_path / "net.yaml"), "net.yaml")):
-        p = _cli(["summary", "net.yaml", "--output", out, "--format", "csv"], tmp_path)
-        assert (p.rc, p.stderr) == (2, f"{PREFIX}refusing to overwrite the spec '{shown}' with the output\n")
-        assert (tmp_path / "net.yaml").read_bytes() == _NET
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.csv", "net.yaml", "sub"]
-
-
-def test_output_refuses_the_spec_named_by_its_built_in_name(tmp_path, monkeypatch):
-    """`summary lenet5 --output specs/lenet5.yaml` named the spec by name, not path: it overwrote the zoo's file.
-    (In-process, against a copy of specs/, so that a regression cannot damage the real one.)"""
-    from archstat import catalog, output
-    from archstat.errors import UsageError
-
-    shutil.copytree(ROOT / "specs", tmp_path / "specs", ignore=shutil.ignore_patterns("claims"))
-    monkeypatch.setattr(catalog, "specs_dir", lambda: tmp_path / "specs")
-    before = (tmp_path / "specs" / "lenet5.yaml").read_bytes()
-    with pytest.raises(UsageError, match="refusing to overwrite the spec 'lenet5' with the output"):
-        output.write_atomic(str(tmp_path / "specs" / "lenet5.yaml"), "name,kind\n", ["lenet5"])
-    with pytest.raises(UsageError, match="refusing to overwrite 'resnet.yaml', a block library of the spec "
-                                         "'resnet18', with the output"):
-        output.write_atomic(str(tmp_path / "specs" / "blocks" / "resnet.yaml"), "name,kind\n", ["resnet18"])
-    assert (tmp_path / "specs" / "lenet5.yaml").read_bytes() == before
-
-
-def test_output_refuses_a_block_library_of_the_spec(tmp_path):
-    shutil.copytree(ROOT / "specs" / "blocks", tmp_path / "blocks")
-    shutil.copy(ROOT / "specs" / "resnet18.yaml", tmp_path)
-    before = (tmp_path / "blocks" / "resnet.yaml").read_bytes()
-    p = _cli(["summary", "resnet18.yaml", "--output", "blocks/resnet.yaml"], tmp_path)
-    assert (p.rc, p.stderr) == (2, f"{PREFIX}refusing to overwrite 'resnet.yaml', a block library of the spec "
-                                   "'resnet18.yaml', with the output\n")
-    assert (tmp_path / "blocks" / "resnet.yaml").read_bytes() == before
-
-
-def test_output_is_replaced_by_a_rename(tmp_path):
-    """The new file is written beside the old one and renamed into place: a reader holding the old file keeps
-    reading all of it, the path changes inode, and no temporary file is left behind."""
-    (tmp_path / "net.yaml").write_bytes(_NET)
-    out = tmp_path / "out.csv"
-    out.write_text("old contents\n")
-    before = out.stat().st_ino
-    with open(out) as reader:
-        p = _cli(["summary", "net.yaml", "--output", "out.csv"], tmp_path)
-        assert (p.rc, p.stderr) == (0, "")
-        assert reader.read() == "old contents\n"
-    assert out.stat().st_ino != before
-    assert out.read_text().startswith("name,kind,inputs,output_shape")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["net.yaml", "out.csv"]
-
-
-def test_failed_analysis_leaves_the_output_untouched(tmp_path):
-    (tmp_path / "out.csv").write_text("old contents\n")
-    p = _cli(["summary", str(HOSTILE / "alias_bomb_vars.yaml"), "--output", "out.csv"], tmp_path)
-    assert p.rc == 1 and p.stderr.count("\n") == 1
-    assert (tmp_path / "out.csv").read_text() == "old contents\n"
-    assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
-
-
-def test_write_that_fails_halfway_leaves_the_old_file(tmp_path, monkeypatch):
-    """A disk that fills up mid-write: the old file stays whole and the temporary file is removed."""
-    from archstat import output
-
-    target = tmp_path / "out.csv"
-    target.write_text("old contents\n")
-    real_fdopen = os.fdopen
-
-    class HalfWriter:
-        def __init__(self, fh):
-            self.fh = fh
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            self.fh.close()
-
-        def write(self, text):
-            self.fh.write(text[: len(text) // 2])
-            self.fh.flush()
-            raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(output.os, "fdopen", lambda *a, **k: HalfWriter(real_fdopen(*a, **k)))
-    with pytest.raises(OSError, match="No space left"):
-        output.write_atomic(str(target), "name,kind\n" * 1000)
-    assert target.read_text() == "old contents\n"
-    assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
-
-
 # ---- standard input -------------------------------------------------------------------------------------------
 def test_stdin_spec(tmp_path):
     p = _cli(["summary", "-", "--format", "json"], tmp_path, stdin=_NET)

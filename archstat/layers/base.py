@@ -10,13 +10,15 @@ Shapes are tuples without the batch dimension: ``(C, H, W)`` for feature maps, `
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, ClassVar
 
 from ..arith import unseen_after
 from ..errors import ShapeError, SpecError
-from ..spec.limits import MAX_DIM
+from ..limits import MAX_DIM
 
 REQUIRED = object()
 
@@ -116,6 +118,8 @@ class Float(Field):
     def parse(self, name, v):
         if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v:
             raise SpecError(f"'{name}' must be a number, got {v!r}")
+        if isinstance(v, float) and not math.isfinite(v):
+            raise SpecError(f"'{name}' must be a finite number, got {v!r}")
         if (self.min is not None and v < self.min) or (self.max is not None and v > self.max):
             raise SpecError(f"'{name}' must be between {self.min} and {self.max}, got {v!r}")
         return float(v)

@@ -42,7 +42,7 @@ def save(fig, output: str) -> None:
     file differ."""
     import io
 
-    from ..output import write_atomic
+    from ..output import write_output
 
     plt = pyplot()
     fmt = Path(output).suffix.lower().lstrip(".")
@@ -53,7 +53,7 @@ def save(fig, output: str) -> None:
         fig.savefig(buf, format=fmt, dpi=110, metadata=meta)
     finally:
         plt.close(fig)
-    write_atomic(output, buf.getvalue())
+    write_output(output, buf.getvalue())
 
 
 def short(n: float) -> str:

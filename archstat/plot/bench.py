@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 from pathlib import Path
 
-from ..errors import SpecError, UsageError
+from ..errors import SpecError, UsageError, one_line
+from ..limits import MAX_DIM, MAX_RESULT_BYTES
+from ..reading import read_file
 from . import check_output, pyplot, save
 
 KEY = ("spec", "impl", "device", "dtype", "channels_last", "compile")
@@ -18,14 +21,12 @@ def read_results(paths: list[str]) -> list[dict]:
     rows = []
     for p in paths:
         path = Path(p)
+        data = read_file(path, one_line(p, 200), limit=MAX_RESULT_BYTES, error=UsageError)
         try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as e:
-            raise UsageError(f"{p}: cannot read bench results: {e.strerror or e}") from None
-        try:
+            text = data.decode("utf-8")
             got = json.loads(text) if path.suffix.lower() == ".json" else list(csv.DictReader(text.splitlines()))
-        except ValueError as e:
-            raise SpecError(f"not a bench result file ({e})", file=p) from None
+        except (ValueError, RecursionError) as e:
+            raise SpecError(f"not a bench result file ({one_line(str(e), 200)})", file=p) from None
         if not isinstance(got, list) or not all(isinstance(r, dict) for r in got):
             raise SpecError("not a bench result file (expected rows of archstat bench)", file=p)
         for i, r in enumerate(got, start=2):
@@ -34,10 +35,14 @@ def read_results(paths: list[str]) -> list[dict]:
                 raise SpecError(f"not a bench result file: no column {', '.join(missing)}", file=p, line=i)
             try:
                 ips = float(r["images_per_s"]) if r["images_per_s"] not in ("", None) else None
-                rows.append({**{k: str(r[k]) for k in KEY}, "batch": int(r["batch"]), "status": str(r["status"]),
+                batch = int(r["batch"])
+                if not 1 <= batch <= MAX_DIM or (ips is not None and not (math.isfinite(ips) and ips >= 0)):
+                    raise ValueError
+                rows.append({**{k: str(r[k]) for k in KEY}, "batch": batch, "status": str(r["status"]),
                              "images_per_s": ips, "file": path.name})
             except (TypeError, ValueError):
-                raise SpecError(f"batch '{r['batch']}' or images_per_s '{r['images_per_s']}' is not a number",
+                raise SpecError(f"batch '{one_line(str(r['batch']), 40)}' or images_per_s "
+                                f"'{one_line(str(r['images_per_s']), 40)}' is not a positive number",
                                 file=p, line=i) from None
     return rows
 

@@ -9,25 +9,33 @@ import json
 COLUMNS = ["name", "kind", "output_shape", "params", "macs", "flops", "activations"]
 
 
-def _shape(s) -> str:
-    return " x ".join(str(d) for d in s)
+def _texts(sa) -> dict:
+    """``sa.as_dict()``: every expression as text, computed before anything is written, so that an expression sympy
+    cannot print (nested too deeply for its recursive printer) is one error line, not a traceback or half a table."""
+    from ..errors import SpecError
+
+    try:
+        return sa.as_dict()
+    except RecursionError:
+        raise SpecError("the closed forms nest too deeply to print; give numbers for some dimensions of --input") \
+            from None
 
 
 def to_json(sa) -> str:
-    return json.dumps(sa.as_dict(), indent=2) + "\n"
+    return json.dumps(_texts(sa), indent=2) + "\n"
 
 
 def to_csv(sa) -> str:
     buf = io.StringIO()
     w = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
     w.writeheader()
-    for r in sa.as_dict()["layers"]:
+    for r in _texts(sa)["layers"]:
         w.writerow({**r, "output_shape": " x ".join(r["output_shape"])})
     return buf.getvalue()
 
 
 def to_markdown(sa) -> str:
-    d = sa.as_dict()
+    d = _texts(sa)
     out = [f"**{sa.name}**, input {' x '.join(d['input'])}", "", "| " + " | ".join(COLUMNS) + " |",
            "|" + "---|" * len(COLUMNS)]
     for r in d["layers"]:
@@ -40,28 +48,30 @@ def to_markdown(sa) -> str:
 
 
 def print_table(sa, console) -> None:
+    import sympy as sp
     from rich import box
     from rich.table import Table
     from rich.text import Text
 
-    d = sa.as_dict()
+    d = _texts(sa)
     t = Table(box=box.SIMPLE_HEAD, pad_edge=False, title_justify="left",
               title=f"{sa.name}: input {' x '.join(d['input'])} (symbolic; floors are PyTorch's integer divisions)")
     for c, j in (("layer", "left"), ("kind", "left"), ("output", "right"), ("params", "right"), ("MACs", "right"),
                  ("activations", "right")):
         t.add_column(c, justify=j, overflow="fold")
-    for r in sa.layers:
-        t.add_row(r.name, Text(r.kind, style="cyan"), _shape(r.output_shape), str(r.params), str(r.macs),
-                  str(r.activations))
+    for r in d["layers"]:
+        t.add_row(r["name"], Text(r["kind"], style="cyan"), " x ".join(r["output_shape"]), r["params"], r["macs"],
+                  r["activations"])
     console.print(t)
     for k in ("params", "macs", "flops", "activations"):
-        console.print(Text(f"{k:12s}", style="bold"), Text(str(sa.totals[k])))
+        console.print(Text(f"{k:12s}", style="bold"), Text(d["totals"][k]))
     if sa.assumptions:
         console.print(Text("assuming   ", style="bold"), Text(", ".join(sa.assumptions)))
     if sa.conditions:
-        bounds = [c for c in sa.conditions if isinstance(c, __import__("sympy").GreaterThan) and c.lhs.is_Symbol]
+        bounds = [text for c, text in zip(sa.conditions, d["valid_where"])
+                  if isinstance(c, sp.GreaterThan) and c.lhs.is_Symbol]
         rest = len(sa.conditions) - len(bounds)
-        text = ", ".join(str(c) for c in bounds)
+        text = ", ".join(bounds)
         if rest:
             text += f"{' and ' if bounds else ''}{rest} more condition{'s' if rest > 1 else ''} from the layers' " \
                     f"rules (ceil-mode windows, merges that must agree; all in --format json)"

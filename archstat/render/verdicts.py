@@ -6,6 +6,7 @@ import csv
 import io
 import json
 
+from ..errors import printable
 from ..verify import Result, counts
 
 COLUMNS = ["spec", "layer", "quantity", "claimed", "computed", "verdict", "explanation", "source"]
@@ -50,7 +51,7 @@ def to_csv(results: list[Result]) -> str:
 
 
 def _md(s: str) -> str:
-    return s.replace("|", "\\|").replace("\n", " ")
+    return printable(s.replace("|", "\\|").replace("\n", " "))
 
 
 def to_markdown(results: list[Result]) -> str:
@@ -74,7 +75,7 @@ def print_table(results: list[Result], console, show_source: bool = False) -> No
                      overflow="fold", ratio=3 if c in ("explanation", "source") else None)
     for r in results:
         row = cells(r)
-        t.add_row(*[Text(row[c], style=STYLE[r.verdict] if c == "verdict" else "") for c in cols])
+        t.add_row(*[Text(printable(row[c]), style=STYLE[r.verdict] if c == "verdict" else "") for c in cols])
     console.print(t)
     n = counts(results)
     style = "bold red" if n["mismatch"] else "green"

@@ -17,8 +17,10 @@ from __future__ import annotations
 from ..errors import ArchstatError, SpecError
 from ..graph import INPUT, Graph, Node
 from ..layers import REGISTRY
+from ..run import ExpansionBudget
 from .expr import Evaluator
-from .limits import MAX_BLOCK_DEPTH, MAX_DIM, MAX_EXPANSION, MAX_LAYERS, MAX_NAME_CHARS, MAX_REPEAT, MAX_SPEC_BYTES
+from ..limits import (MAX_BLOCK_DEPTH, MAX_DIM, MAX_INCLUDE_BYTES, MAX_INCLUDES, MAX_LAYERS, MAX_NAME_CHARS,
+                      MAX_REPEAT)
 from .yamlio import Map, Seq
 
 HEADER_KEYS = ("name", "title", "family", "year", "citations", "accuracy", "input", "notes", "include", "vars",
@@ -57,7 +59,7 @@ class Expander:
         self.defined: dict[str, Node] = {}
         self.block_stack: list[str] = []
         self.file_stack: list[str | None] = [None]  # the file of the block being expanded (None: the spec)
-        self.work = 0  # expansion steps so far (values evaluated, layers, inputs, passes): bounded by MAX_EXPANSION
+        self.budget = ExpansionBudget()  # expression nodes, values, layers, inputs, passes: MAX_EXPANSION
         self.vars = self._vars()
         self.blocks: dict[str, Block] = {}
         for lib, lib_file in libraries:  # included block libraries first; the spec's own blocks may override
@@ -79,7 +81,7 @@ class Expander:
         for k, val in v.items():
             if not isinstance(k, str) or not k.isidentifier():
                 raise self.err(f"variable name {k!r} is not an identifier", v.line_of(k))
-            env[k] = self._eval(Evaluator(env), val, v.line_of(k))
+            env[k] = self._eval(self.evaluator(env), val, v.line_of(k))
         return env
 
     def _blocks(self, doc: Map, file: str) -> dict[str, Block]:
@@ -133,10 +135,14 @@ class Expander:
     # ---- evaluation -----------------------------------------------------------------------------------------------
     def spend(self, steps: int, line, layer=None) -> None:
         """Count expansion work, so that repeats of repeats (even of nothing) and aliased lists stay bounded."""
-        self.work += steps
-        if self.work > MAX_EXPANSION:
-            raise self.err(f"the spec takes more than {MAX_EXPANSION:,} steps to expand (layers, inputs, values "
-                           f"and repeat passes; the limit)", line, layer)
+        try:
+            self.budget.spend(steps)
+        except SpecError as e:
+            raise e.located(line=line, layer=layer)
+
+    def evaluator(self, env: dict) -> Evaluator:
+        """An evaluator of ``env`` that charges every expression node it evaluates to this spec's budget."""
+        return Evaluator(env, self.budget)
 
     def _eval(self, ev: Evaluator, v, line, layer=None):
         try:
@@ -320,7 +326,7 @@ class Expander:
             else:
                 prefix = f"{name}.{k}." if "repeat" in g else f"{name}."
                 sub = Scope(prefix, prev, scope)
-            prev = self.expand(g["layers"], sub, Evaluator(env), prev, g.line_of("layers"))
+            prev = self.expand(g["layers"], sub, self.evaluator(env), prev, g.line_of("layers"))
         if name is not None and count > 0:
             self._alias(name, prev, line)
         return prev
@@ -353,12 +359,12 @@ class Expander:
             elif default is _NO_DEFAULT:
                 raise self.err(f"block '{bname}' needs argument '{a}'", line, name)
             else:
-                env[a] = self._eval(Evaluator(env), default, blk.line, name)
+                env[a] = self._eval(self.evaluator(env), default, blk.line, name)
         sub = Scope(name + ".", inputs[0], scope)
         self.block_stack.append(bname)
         self.file_stack.append(blk.file if blk.file != self.file else None)
         try:
-            out = self.expand(blk.layers, sub, Evaluator(env), inputs[0], blk.line)
+            out = self.expand(blk.layers, sub, self.evaluator(env), inputs[0], blk.line)
         except ArchstatError as e:
             raise e.located(file=blk.file)
         finally:
@@ -399,14 +405,12 @@ def parse_input_shape(v, file, line) -> tuple:
     return tuple(v)
 
 
-MAX_INCLUDES = 16
-
-
 def load_includes(doc: Map, file: str, base_dir) -> list[tuple[Map, str]]:
     """Block libraries named by ``include:``: relative YAML paths under the spec's own directory, holding only
     ``blocks:`` (and a ``doc:`` line). They are data like the spec; they cannot include further files."""
     from pathlib import Path
 
+    from ..reading import TooLarge, path_error, read_file
     from .yamlio import parse_yaml
 
     raw = doc.get("include")
@@ -416,12 +420,15 @@ def load_includes(doc: Map, file: str, base_dir) -> list[tuple[Map, str]]:
     line = doc.line_of("include")
     if len(items) > MAX_INCLUDES:
         raise SpecError(f"more than {MAX_INCLUDES} includes", file=file, line=line)
-    base = Path(base_dir).resolve()
-    libs, seen, left = [], set(), MAX_SPEC_BYTES  # the libraries together: at most as big as one spec
+    libs, seen, left = [], set(), MAX_INCLUDE_BYTES  # the libraries together: at most as big as one spec
     for item in items:
         if not isinstance(item, str) or not item.endswith((".yaml", ".yml")) or Path(item).is_absolute():
             raise SpecError(f"include {item!r} must be a relative path to a .yaml file", file=file, line=line)
-        path = (base / item).resolve()
+        try:
+            base = Path(base_dir).resolve()
+            path = (base / item).resolve()
+        except (OSError, ValueError, RuntimeError) as e:
+            raise SpecError(f"include {item!r}: {path_error(e)}", file=file, line=line) from None
         if base not in path.parents:
             raise SpecError(f"include '{item}' is outside the spec's directory", file=file, line=line)
         shown = str(Path(file).parent / item) if file != "<stdin>" else item
@@ -429,16 +436,13 @@ def load_includes(doc: Map, file: str, base_dir) -> list[tuple[Map, str]]:
             continue
         seen.add(path)
         try:
-            if path.is_dir():
-                raise IsADirectoryError(21, "is a directory")
-            with open(path, "rb") as fh:
-                data = fh.read(left + 1)  # read no further than the limit
-        except OSError as e:
-            raise SpecError(f"cannot read include '{item}': {e.strerror or e}", file=file, line=line) from None
+            data = read_file(path, shown, limit=max(left, 0))
+        except TooLarge:
+            raise SpecError(f"the includes hold more than {MAX_INCLUDE_BYTES:,} bytes in all (the limit), with "
+                            f"'{item}'", file=file, line=line) from None
+        except SpecError as e:
+            raise SpecError(f"cannot read include '{item}': {e.message}", file=file, line=line) from None
         left -= len(data)
-        if left < 0:
-            raise SpecError(f"the includes hold more than {MAX_SPEC_BYTES:,} bytes in all (the limit), with "
-                            f"'{item}'", file=file, line=line)
         lib = parse_yaml(data, shown)
         by = f"included by {file}:{line}"
         if not isinstance(lib, Map):
@@ -513,7 +517,7 @@ def compile_spec(doc, file: str, input_shape: tuple | None = None, base_dir=".")
         raise e.located(file=file)
     root = Scope("", INPUT, None)
     try:
-        ex.expand(doc["layers"], root, Evaluator(dict(ex.vars)), INPUT, doc.line_of("layers"))
+        ex.expand(doc["layers"], root, ex.evaluator(dict(ex.vars)), INPUT, doc.line_of("layers"))
     except RecursionError:
         raise SpecError("spec nested too deeply", file=file) from None
     except ArchstatError as e:

@@ -11,12 +11,13 @@ of anything else are refused with an error naming the construct.
 from __future__ import annotations
 
 import ast
+import functools
 import math
 import operator
 import re
 
 from ..errors import SpecError
-from .limits import MAX_EXPR_CHARS, MAX_EXPR_NODES, MAX_INT_DIGITS, MAX_STR_CHARS
+from ..limits import MAX_EXPR_CHARS, MAX_EXPR_NODES, MAX_INT_DIGITS, MAX_STR_CHARS
 
 _LIMIT = 10**MAX_INT_DIGITS
 
@@ -57,34 +58,76 @@ _CMPOPS = {
     ast.Gt: operator.gt, ast.GtE: operator.ge,
 }
 
-# `$name` alone, `$(expr)` or `${expr}` as the whole value; the same forms embedded in a longer string interpolate.
-_WHOLE = re.compile(r"^\$(?:([A-Za-z_]\w*)|\((.*)\)|\{(.*)\})$", re.S)
-_EMBED = re.compile(r"\$(?:([A-Za-z_]\w*)|\(([^()]*)\)|\{([^{}]*)\})")
+_NAME = re.compile(r"[A-Za-z_]\w*")
+_CLOSE = {"(": ")", "{": "}"}
+
+
+def _pieces(v: str):
+    """Split a string into its literal text and its ``$name``, ``$(expr)`` and ``${expr}`` pieces, in order:
+    (True, expression) or (False, text). Brackets nest: ``$(max(a, b))_$(i)`` is two expressions."""
+    i, start, n = 0, 0, len(v)
+    while i < n:
+        if v[i] != "$" or i + 1 >= n:
+            i += 1
+            continue
+        nxt = v[i + 1]
+        if nxt in _CLOSE:
+            depth, j = 0, i + 1
+            while j < n:
+                if v[j] == nxt:
+                    depth += 1
+                elif v[j] == _CLOSE[nxt]:
+                    depth -= 1
+                    if depth == 0:
+                        break
+                j += 1
+            if j >= n:
+                raise SpecError(f"'{_clip(v)}': '${nxt}' is never closed")
+            if i > start:
+                yield False, v[start:i]
+            yield True, v[i + 2:j]
+            i = start = j + 1
+            continue
+        m = _NAME.match(v, i + 1)
+        if m:
+            if i > start:
+                yield False, v[start:i]
+            yield True, m.group(0)
+            i = start = m.end()
+            continue
+        i += 1
+    if start < n:
+        yield False, v[start:]
 
 
 class Evaluator:
-    """Evaluates expressions against one environment of names."""
+    """Evaluates expressions against one environment of names; every syntax node evaluated is charged to
+    ``budget`` (the spec's expansion steps), so no expression is free however often a repeat evaluates it."""
 
-    def __init__(self, env: dict):
+    def __init__(self, env: dict, budget=None):
         self.env = env
+        self.budget = budget
 
     def value(self, v):
         """Resolve a YAML value: strings that are `$` expressions are evaluated, everything else is returned."""
         if not isinstance(v, str) or "$" not in v:
             return v
-        m = _WHOLE.match(v.strip())
-        if m:
-            return self.eval(next(g for g in m.groups() if g is not None))
-        size = [len(v)]
-
-        def piece(mm):  # checked piece by piece: "$s$s$s..." must not build a huge string before it is measured
-            text = str(self.eval(next(g for g in mm.groups() if g is not None)))
-            size[0] += len(text)
-            if size[0] > MAX_STR_CHARS:
+        pieces = list(_pieces(v.strip()))
+        if len(pieces) == 1 and pieces[0][0]:
+            return self.eval(pieces[0][1])
+        pieces = list(_pieces(v))
+        size, out = 0, []
+        for is_expr, text in pieces:  # checked piece by piece: "$s$s$s..." must not build a huge string first
+            if is_expr:
+                text = self.eval(text)
+                if not isinstance(text, (str, int, float)):
+                    raise SpecError(f"'{_clip(v)}': only text and numbers can be interpolated into text")
+                text = str(text)
+            size += len(text)
+            if size > MAX_STR_CHARS:
                 raise SpecError(f"'{_clip(v)}' makes text longer than {MAX_STR_CHARS:,} characters")
-            return text
-
-        return _EMBED.sub(piece, v)
+            out.append(text)
+        return "".join(out)
 
     def eval(self, text: str):
         text = text.strip()
@@ -92,13 +135,7 @@ class Evaluator:
             raise SpecError("empty expression '$()'")
         if len(text) > MAX_EXPR_CHARS:
             raise SpecError(f"expression longer than {MAX_EXPR_CHARS} characters")
-        try:
-            tree = ast.parse(text, mode="eval")
-        except (SyntaxError, ValueError, MemoryError, RecursionError):
-            raise SpecError(f"cannot parse expression '{text}'") from None
-        count = sum(1 for _ in ast.walk(tree))
-        if count > MAX_EXPR_NODES:
-            raise SpecError(f"expression '{text}' has {count} syntax nodes, more than the limit of {MAX_EXPR_NODES}")
+        tree = _parse(text)
         try:
             return self._ev(tree.body, text)
         except SpecError:
@@ -109,6 +146,8 @@ class Evaluator:
             raise SpecError(f"cannot evaluate '{text}': {e}") from None
 
     def _bounded(self, x, text):
+        if isinstance(x, float) and not math.isfinite(x):
+            raise SpecError(f"'{text}' is not a finite number")
         if isinstance(x, (int, float)) and not isinstance(x, bool) and abs(x) > _LIMIT:
             raise SpecError(f"value in '{text}' exceeds 10**{MAX_INT_DIGITS}")
         if isinstance(x, complex):
@@ -116,6 +155,8 @@ class Evaluator:
         return x
 
     def _ev(self, n, text):
+        if self.budget is not None:
+            self.budget.spend()
         if isinstance(n, ast.Constant):
             if isinstance(n.value, (int, float, str, bool)):
                 return self._bounded(n.value, text)
@@ -129,12 +170,14 @@ class Evaluator:
             raise SpecError(f"unknown name '{n.id}' in '{text}' (known: {known})")
         if isinstance(n, ast.BinOp) and type(n.op) in _BINOPS:
             a, b = self._ev(n.left, text), self._ev(n.right, text)
-            if isinstance(a, str) or isinstance(b, str):
+            if not _number(a) or not _number(b):  # no list, text or bytes repetition: [0] * 10**10
                 if isinstance(n.op, ast.Add) and isinstance(a, str) and isinstance(b, str):
                     if len(a) + len(b) > MAX_STR_CHARS:
                         raise SpecError(f"'{text}' makes text longer than {MAX_STR_CHARS:,} characters")
                     return a + b
-                raise SpecError(f"arithmetic on text in '{text}'")
+                what = "text" if isinstance(a, str) or isinstance(b, str) else "a list" if isinstance(
+                    a, list) or isinstance(b, list) else "a non-number"
+                raise SpecError(f"arithmetic on {what} in '{text}'")
             if isinstance(n.op, ast.Pow):
                 if abs(b) > 64 or (abs(a) > 1 and abs(b) * math.log10(abs(a)) > MAX_INT_DIGITS):
                     raise SpecError(f"exponent too large in '{text}'")
@@ -150,6 +193,8 @@ class Evaluator:
             return self._bounded(_BINOPS[type(n.op)](a, b), text)
         if isinstance(n, ast.UnaryOp):
             v = self._ev(n.operand, text)
+            if not isinstance(n.op, ast.Not) and not _number(v):
+                raise SpecError(f"arithmetic on a non-number in '{text}'")
             if isinstance(n.op, ast.USub):
                 return -v
             if isinstance(n.op, ast.UAdd):
@@ -182,6 +227,8 @@ class Evaluator:
                 raise SpecError(f"'{text}': calling '{fn}' is not allowed "
                                 f"(functions: {', '.join(sorted(FUNCTIONS))})")
             args = [self._ev(a, text) for a in n.args]
+            if self.budget is not None:  # min/max over a list walk it
+                self.budget.spend(sum(len(a) for a in args if isinstance(a, (list, str))))
             return self._bounded(FUNCTIONS[n.func.id](*args), text)
         if isinstance(n, (ast.BinOp, ast.UnaryOp)):
             what = f"the operator '{_OPERATORS.get(type(n.op), type(n.op).__name__)}'"
@@ -197,6 +244,24 @@ _CONSTRUCTS = {ast.Attribute: "attribute access", ast.Subscript: "a subscript", 
                ast.DictComp: "a comprehension", ast.NamedExpr: "assignment (:=)", ast.JoinedStr: "an f-string",
                ast.List: "a list", ast.Tuple: "a tuple", ast.Dict: "a mapping", ast.Set: "a set",
                ast.Starred: "unpacking (*)", ast.Await: "await", ast.Yield: "yield", ast.YieldFrom: "yield"}
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse(text: str) -> ast.Expression:
+    """The syntax tree of one expression, parsed once however often a repeat evaluates it (a tree is never
+    changed after parsing); errors are not cached."""
+    try:
+        tree = ast.parse(text, mode="eval")
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        raise SpecError(f"cannot parse expression '{text}'") from None
+    count = sum(1 for _ in ast.walk(tree))
+    if count > MAX_EXPR_NODES:
+        raise SpecError(f"expression '{text}' has {count} syntax nodes, more than the limit of {MAX_EXPR_NODES}")
+    return tree
+
+
+def _number(x) -> bool:
+    return isinstance(x, (int, float))  # bool is an int
 
 
 def _clip(text: str, n: int = 60) -> str:

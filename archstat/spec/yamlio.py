@@ -14,7 +14,8 @@ from yaml.reader import ReaderError
 from yaml.resolver import Resolver
 
 from ..errors import SpecError
-from .limits import MAX_SPEC_BYTES, MAX_YAML_DEPTH, MAX_YAML_VALUES
+from ..numbers import check_int, yaml_int_text
+from ..limits import MAX_LIST_ITEMS, MAX_SPEC_BYTES, MAX_YAML_DEPTH, MAX_YAML_VALUES
 
 try:  # libyaml's scanner and parser when the wheel has it (~10x faster); its C composer recurses without a
     from yaml.cyaml import CParser as _Parser  # bound and crashes on deep nesting, so ours composes the events
@@ -62,6 +63,9 @@ class _Composer(Composer):
 
     def compose_sequence_node(self, anchor):
         node = super().compose_sequence_node(anchor)
+        if len(node.value) > MAX_LIST_ITEMS:
+            raise SpecError(f"a list of {len(node.value):,} items, more than the limit of {MAX_LIST_ITEMS:,}",
+                            line=node.start_mark.line + 1)
         return _measure(node, node.value)
 
     def compose_mapping_node(self, anchor):
@@ -101,6 +105,20 @@ class _Loader(_Composer, _Parser, SafeConstructor, Resolver):
             raise SpecError(f"YAML error: cannot read the value {text}: {why}", line=node.start_mark.line + 1) \
                 from None
 
+    def construct_yaml_int(self, node):
+        """An integer in any YAML base, its text and value bounded (``numbers.py``) before and after converting."""
+        text = str(node.value)
+        yaml_int_text(text)
+        return check_int(super().construct_yaml_int(node), "the integer")
+
+    def construct_yaml_float(self, node):
+        yaml_int_text(str(node.value))
+        return super().construct_yaml_float(node)
+
+    def construct_not_data(self, node):
+        raise SpecError(f"YAML tag {node.tag.replace('tag:yaml.org,2002:', '!!')} is not spec data (numbers, text, "
+                        f"lists and mappings)", line=node.start_mark.line + 1)
+
     def construct_yaml_map(self, node):  # noqa: D401 - yaml's generator protocol
         data = Map()
         data.line = node.start_mark.line + 1
@@ -129,6 +147,10 @@ class _Loader(_Composer, _Parser, SafeConstructor, Resolver):
 
 _Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_yaml_map)
 _Loader.add_constructor("tag:yaml.org,2002:seq", _Loader.construct_yaml_seq)
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
+_Loader.add_constructor("tag:yaml.org,2002:float", _Loader.construct_yaml_float)
+for _tag in ("binary", "set", "omap", "pairs"):
+    _Loader.add_constructor(f"tag:yaml.org,2002:{_tag}", _Loader.construct_not_data)
 
 
 def parse_yaml(text: str | bytes, file: str) -> object:
