@@ -1,6 +1,7 @@
 import ast
 import operator
 import pathlib
+from dataclasses import dataclass
 from fractions import Fraction
 
 import pytest
@@ -58,3 +59,13 @@ def cli_env() -> dict:
     env = dict(os.environ, COLUMNS="160")
     env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
     return env
+
+
+@dataclass
+class Outcome:
+    """One CLI run of a hostile case."""
+
+    rc: int | None  # None: killed after its timeout
+    stdout: str
+    stderr: str
+    seconds: float

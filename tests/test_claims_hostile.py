@@ -36,13 +36,9 @@ MEMORY_BYTES = 1 << 30
 PREFIX = "archstat: error: "
 
 
-_limit_memory = limit_memory
-_env = cli_env
-
-
 def _run(args, cwd, stdin: bytes = b""):
-    p = subprocess.run(args, cwd=cwd, input=stdin, capture_output=True, timeout=TIMEOUT_S, env=_env(),
-                       preexec_fn=_limit_memory)
+    p = subprocess.run(args, cwd=cwd, input=stdin, capture_output=True, timeout=TIMEOUT_S, env=cli_env(),
+                       preexec_fn=limit_memory)
     return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
 
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import cli_env, limit_memory
+from conftest import Outcome, cli_env, limit_memory
 
 ROOT = Path(__file__).resolve().parents[1]
 HOSTILE = Path(__file__).resolve().parent / "hostile"
@@ -456,18 +456,6 @@ def test_corpus_is_complete():
 
 
 # ---- running ----------------------------------------------------------------------------------------------------
-@dataclass
-class Outcome:
-    rc: int | None  # None: killed after TIMEOUT_S
-    stdout: str
-    stderr: str
-    seconds: float
-
-
-_limit_memory = limit_memory
-_env = cli_env
-
-
 def run_all(cases: list[Case], tmp: Path) -> dict[str, Outcome]:
     """Run the cases' CLIs, as many at a time as there are CPUs, each under TIMEOUT_S and MEMORY_BYTES."""
     workers = max(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 2)
@@ -482,7 +470,7 @@ def run_all(cases: list[Case], tmp: Path) -> dict[str, Outcome]:
             out, err = open(tmp / f"{c.name}.out", "wb+"), open(tmp / f"{c.name}.err", "wb+")
             stdin = open(cwd / c.stdin, "rb") if c.stdin else subprocess.DEVNULL
             p = subprocess.Popen([sys.executable, "-m", "archstat", *c.argv], cwd=cwd, stdin=stdin, stdout=out,
-                                 stderr=err, env=_env(), preexec_fn=_limit_memory)
+                                 stderr=err, env=cli_env(), preexec_fn=limit_memory)
             running.append((c, p, time.monotonic(), out, err, stdin))
         still = []
         for c, p, t0, out, err, stdin in running:
@@ -530,7 +518,7 @@ def test_hostile(case, outcomes):
 def _cli(args, cwd, stdin: bytes = b"") -> Outcome:
     t0 = time.monotonic()
     p = subprocess.run([sys.executable, "-m", "archstat", *args], cwd=cwd, input=stdin, capture_output=True,
-                       timeout=TIMEOUT_S, env=_env(), preexec_fn=_limit_memory)
+                       timeout=TIMEOUT_S, env=cli_env(), preexec_fn=limit_memory)
     return Outcome(p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace"),
                    time.monotonic() - t0)
 

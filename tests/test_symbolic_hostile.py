@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import cli_env, limit_memory
+from conftest import Outcome, cli_env, limit_memory
 import sympy as sp
 
 import archstat
@@ -198,18 +198,6 @@ CASES = [
 
 
 # ---- running ----------------------------------------------------------------------------------------------------
-@dataclass
-class Outcome:
-    rc: int | None  # None: killed after TIMEOUT_S
-    stdout: str
-    stderr: str
-    seconds: float
-
-
-_limit_memory = limit_memory
-_env = cli_env
-
-
 @pytest.fixture(scope="module")
 def outcomes(request, tmp_path_factory) -> dict:
     """Every selected CLI case, run once, as many at a time as there are CPUs (the specs written first)."""
@@ -225,7 +213,7 @@ def outcomes(request, tmp_path_factory) -> dict:
             c = pending.pop(0)
             out, err = open(d / f"{c.name}.out", "wb+"), open(d / f"{c.name}.err", "wb+")
             p = subprocess.Popen([sys.executable, "-m", "archstat", *c.argv], cwd=d, stdin=subprocess.DEVNULL,
-                                 stdout=out, stderr=err, env=_env(), preexec_fn=_limit_memory)
+                                 stdout=out, stderr=err, env=cli_env(), preexec_fn=limit_memory)
             running.append((c, p, time.monotonic(), out, err))
         still = []
         for c, p, t0, out, err in running:
