@@ -14,15 +14,15 @@ __version__ = "0.1.0"
 
 
 def load(name_or_path: str, input: str | tuple | None = None):
-    """Compile a built-in spec name or a spec file into its layer graph (``archstat.graph.Graph``)."""
-    from .catalog import load_graph
+    """Compile a built-in spec name or a spec file into its layer graph (``archstat.core.graph.Graph``)."""
+    from archstat.language.catalog import load_graph
 
     return load_graph(name_or_path, input)
 
 
 def analyze(name_or_path: str, input: str | tuple | None = None, batch: int = 1, dtype: str = "float32"):
-    """Analyse a spec: per-layer results and totals (``archstat.engine.Analysis``)."""
-    from .engine import analyze as _analyze
+    """Analyse a spec: per-layer results and totals (``archstat.core.engine.Analysis``)."""
+    from archstat.core.engine import analyze as _analyze
 
     return _analyze(load(name_or_path, input), batch=batch, dtype=dtype)
 

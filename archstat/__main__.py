@@ -1,3 +1,3 @@
-from .cli import main
+from archstat.cli import main
 
 main()

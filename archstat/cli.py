@@ -15,7 +15,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .errors import EXIT_INTERNAL, EXIT_USAGE, ArchstatError, UsageError
+from archstat.errors import EXIT_INTERNAL, EXIT_USAGE, ArchstatError, UsageError
 
 app = typer.Typer(
     name="archstat",
@@ -62,7 +62,7 @@ def command(*args, **kwargs):
     def wrap(fn):
         @functools.wraps(fn)
         def bounded(*a, **k):
-            from .run import scope
+            from archstat.io.run import scope
 
             try:
                 with scope():
@@ -90,7 +90,7 @@ def command(*args, **kwargs):
 
 
 def _console():
-    from .render.terminal import console
+    from archstat.render.terminal import console
 
     return console()
 
@@ -99,11 +99,11 @@ def _emit(text: str, output: str | None, table: bool = False) -> None:
     """A command's text to ``--output`` (through the one output path) or standard output; a table's text has its
     control characters escaped (JSON and CSV keep the exact strings)."""
     if table:
-        from .errors import printable
+        from archstat.errors import printable
 
         text = printable(text)
     if output:
-        from .output import write_output
+        from archstat.io.output import write_output
 
         write_output(output, text)
     else:
@@ -114,7 +114,7 @@ def _render_table(render) -> str:
     """Render a rich object to plain text (for --output FILE.txt)."""
     import io
 
-    from .render.terminal import SafeConsole
+    from archstat.render.terminal import SafeConsole
 
     c = SafeConsole(record=True, width=160, file=io.StringIO())
     render(c)
@@ -139,8 +139,8 @@ def _write(fmt: str, output: str | None, print_table, render, *args, plain=None)
 
 def _spec_names(specs: list[str] | None, all_specs: bool, verb: str) -> list[str]:
     """The named specs, then (with ``--all``) every other built-in one; at least one."""
-    from .catalog import builtin_names
-    from .errors import UsageError
+    from archstat.language.catalog import builtin_names
+    from archstat.errors import UsageError
 
     names = list(specs or []) + ([n for n in builtin_names() if n not in (specs or [])] if all_specs else [])
     if not names:
@@ -163,32 +163,32 @@ def summary(
                                                         "'W == H' or 'H >= 64' (repeatable).")] = None,
 ) -> None:
     """Per-layer table and totals for one architecture. With symbols in --input (3xHxW), closed-form expressions."""
-    from .output import format_for
+    from archstat.io.output import format_for
 
-    from .catalog import parse_symbolic_input
+    from archstat.language.catalog import parse_symbolic_input
 
     dims = parse_symbolic_input(input) if input else None
     if dims is not None or assume:
         return _symbolic_summary(spec, dims, assume, batch, format, output)
-    from . import analyze
+    from archstat import analyze
 
     a = analyze(spec, input=input, batch=batch, dtype=dtype.value)
-    from .render import records
-    from .render.console import print_summary, summary_plain
+    from archstat.render import records
+    from archstat.render.console import print_summary, summary_plain
 
     _write(format_for(format.value if format else None, output), output,
            lambda c: print_summary(a, c, depth), records, a, depth, plain=lambda: summary_plain(a, depth))
 
 
 def _symbolic_summary(spec, dims, assume, batch, format, output) -> None:
-    from .errors import UsageError
-    from .output import format_for
+    from archstat.errors import UsageError
+    from archstat.io.output import format_for
 
     if dims is None:
         raise UsageError("--assume needs a symbolic --input such as 3xHxW")
-    from . import load
-    from .render import symbolic as render
-    from .symbolic import analyze_symbolic, parse_assumption
+    from archstat import load
+    from archstat.render import symbolic as render
+    from archstat.core.symbolic import analyze_symbolic, parse_assumption
 
     sa = analyze_symbolic(load(spec), dims, [parse_assumption(a) for a in assume or []], batch)
     _write(format_for(format.value if format else None, output), output,
@@ -204,9 +204,9 @@ def explain(
     dtype: DTypeOpt = DType.float32,
 ) -> None:
     """Derive one layer's numbers with the values substituted, as the lecture notes do."""
-    from . import analyze
-    from .errors import UsageError
-    from .render.console import print_explain
+    from archstat import analyze
+    from archstat.errors import UsageError
+    from archstat.render.console import print_explain
 
     a = analyze(spec, input=input, batch=batch, dtype=dtype.value)
     names = [r.name for r in a.layers]
@@ -225,9 +225,9 @@ def explain(
 @command("list")
 def list_specs(format: FormatOpt = None, output: OutputOpt = None) -> None:
     """The built-in specs, with family, year, parameters and GMACs."""
-    from .catalog import builtin_names
+    from archstat.language.catalog import builtin_names
 
-    from . import analyze
+    from archstat import analyze
 
     rows = []
     for name in builtin_names():
@@ -241,12 +241,12 @@ def list_specs(format: FormatOpt = None, output: OutputOpt = None) -> None:
 
 
 def _table_or_records(title: str, rows: list[dict], format, output, numeric=frozenset()) -> None:
-    from .output import format_for
+    from archstat.io.output import format_for
 
     fmt = format_for(format.value if format else None, output)
     cols = list(rows[0]) if rows else []
     if fmt == "table":
-        from .render.console import plain_table
+        from archstat.render.console import plain_table
 
         data = [[f"{v:,}" if isinstance(v, int) and k in numeric else v for k, v in r.items()] for r in rows]
         table = plain_table(title, cols, data, numeric)
@@ -255,7 +255,7 @@ def _table_or_records(title: str, rows: list[dict], format, output, numeric=froz
         else:
             _console().print(table)
         return
-    from .render.tabular import to_text
+    from archstat.render.tabular import to_text
 
     text = to_text(rows, fmt, numeric)
     _emit(text, output)
@@ -272,7 +272,7 @@ def compare(
     all_specs: bool = typer.Option(False, "--all", help="Every built-in spec (the zoo), after any named ones."),
 ) -> None:
     """One row per architecture: parameters, MACs, FLOPs, activations, peak memory, receptive field, depth."""
-    from .compare import compare_frame
+    from archstat.core.compare import compare_frame
 
     df = compare_frame(_spec_names(specs, all_specs, "compare"), input=input, batch=batch, dtype=dtype.value)
     rows = df.to_dict(orient="records")
@@ -295,13 +295,13 @@ def verify(
     """Check every published claim (specs/claims/) against the specs: match, explained (cause named) or mismatch.
 
     Exits with 1 when any claim is a mismatch, so a CI job fails when a spec drifts from the published counts."""
-    from .output import format_for
+    from archstat.io.output import format_for
 
     from pathlib import Path
 
-    from .claims import load_all, load_file
-    from .errors import UsageError
-    from .verify import VERDICTS, verify as run_verify
+    from archstat.claims.store import load_all, load_file
+    from archstat.errors import UsageError
+    from archstat.claims.verify import VERDICTS, verify as run_verify
 
     if only and only not in VERDICTS:
         raise UsageError(f"--only must be one of {', '.join(VERDICTS)}, got '{only}'")
@@ -313,7 +313,7 @@ def verify(
             raise UsageError(f"no claims about {', '.join(missing)}")
     results = run_verify(specs, every)
     shown = [r for r in results if not only or r.verdict == only]
-    from .render import verdicts
+    from archstat.render import verdicts
 
     _write(format_for(format.value if format else None, output), output,
            lambda c: verdicts.print_table(shown, c, sources), verdicts, shown)
@@ -334,12 +334,12 @@ def check(
 ) -> None:
     """Cross-check every layer against PyTorch: shapes and parameters from the built module, MACs from fvcore,
     FLOPs from torch.utils.flop_counter. Exit 3 on any disagreement. Needs the torch extra (torch and fvcore)."""
-    from .errors import EXIT_DISAGREE
-    from .output import format_for
+    from archstat.errors import EXIT_DISAGREE
+    from archstat.io.output import format_for
 
     names = _spec_names(specs, all_specs, "check")
-    from .extras import checker
-    from .render import checks
+    from archstat.extras import checker
+    from archstat.render import checks
 
     results = checker(fvcore, "archstat check needs the torch extra")(names, input, use_fvcore=fvcore)
     _write(format_for(format.value if format else None, output), output,
@@ -368,8 +368,8 @@ def bench(
 ) -> None:
     """Inference throughput, latency and peak memory of each spec's module, with the engine's predicted memory
     and the achieved fraction of the device's peak. An out-of-memory batch is recorded and the sweep goes on."""
-    from .errors import UsageError
-    from .output import format_for
+    from archstat.errors import UsageError
+    from archstat.io.output import format_for
 
     try:
         batches = [int(b) for b in batch.split(",") if b.strip()]
@@ -382,13 +382,13 @@ def bench(
     try:
         import torch
 
-        from .torch.bench import sweep
+        from archstat.backend.throughput import sweep
     except ImportError:
         raise UsageError('archstat bench needs torch: pip install -e ".[torch]"') from None
     dev = device or ("cuda" if torch.cuda.is_available() else "cpu")
     if dev.startswith("cuda") and not torch.cuda.is_available():
         raise UsageError("--device cuda: no CUDA device is available here (use --device cpu)")
-    from . import load
+    from archstat import load
 
     graphs = [load(s) for s in specs]
     from rich.progress import Progress
@@ -428,10 +428,10 @@ def sweep(
 ) -> None:
     """Shapes, parameters, MACs, activations, peak memory and receptive field at each input size, with the sizes
     where a stride does not fit, where the network fails, and where the field stops covering the input."""
-    from .output import format_for
+    from archstat.io.output import format_for
 
-    from . import load
-    from .sweep import findings, parse_sizes, sweep as run_sweep
+    from archstat import load
+    from archstat.core.sweep import findings, parse_sizes, sweep as run_sweep
 
     rows = run_sweep(load(spec), parse_sizes(sizes), batch, dtype.value)
     fmt = format_for(format.value if format else None, output)
@@ -476,11 +476,11 @@ def plot(
 ) -> None:
     """Draw a picture with matplotlib (needs the plot extra). Specs left out of a landscape (no ImageNet top-1 in
     their header) are listed on standard error."""
-    from .errors import UsageError
+    from archstat.errors import UsageError
 
     if not output:
         raise UsageError("give --output FILE.png (or .svg, .pdf)")
-    from .plot import check_output
+    from archstat.plot import check_output
 
     check_output(output)
     names = _spec_names(specs, all_specs, f"plot {kind.value}") if kind is not PlotKind.bench else specs or []
@@ -488,51 +488,51 @@ def plot(
         raise UsageError(f"plot {kind.value} draws one spec, got {len(names)}")
     rows = _draw(kind, names, output, input, batch, dtype.value, sizes)
     if data:
-        from .output import write_output
-        from .render.tabular import to_text
+        from archstat.io.output import write_output
+        from archstat.render.tabular import to_text
 
         write_output(data, to_text(rows, "csv"), "--data")
 
 
 def _draw(kind, names, output, input, batch, dtype, sizes) -> list[dict]:
     """Draw one picture; return the rows it drew."""
-    from .errors import UsageError
+    from archstat.errors import UsageError
 
     if kind is PlotKind.bench:
-        from .plot.bench import draw_bench, read_results
+        from archstat.plot.throughput import draw_bench, read_results
 
         if not names:
             raise UsageError("plot bench needs result files of archstat bench (CSV or JSON)")
         rows = read_results(names)
         draw_bench(rows, output)
         return rows
-    from . import analyze, load
+    from archstat import analyze, load
 
     if kind is PlotKind.sweep:
-        from .plot.sweep import plot_sweep
-        from .sweep import parse_sizes, sweep as run_sweep
+        from archstat.plot.sweep import plot_sweep
+        from archstat.core.sweep import parse_sizes, sweep as run_sweep
 
         rows = run_sweep(load(names[0]), parse_sizes(sizes), batch, dtype)
         plot_sweep(rows, names[0], output)
         return rows
     analyses = [analyze(n, input=input, batch=batch, dtype=dtype) for n in names]
     if kind is PlotKind.profile:
-        from .plot.profile import draw_profile, profile_rows
+        from archstat.plot.profile import draw_profile, profile_rows
 
         rows = profile_rows(analyses[0])
         draw_profile(rows, analyses[0].name, output, dtype, batch)
         return rows
     if kind is PlotKind.rf:
-        from .plot.receptive import draw_rf, rf_rows
+        from archstat.plot.receptive import draw_rf, rf_rows
 
         by_spec = {a.name: rf_rows(a) for a in analyses}
         draw_rf(by_spec, output)
         return [r for rs in by_spec.values() for r in rs]
-    from .plot.landscape import draw_landscape, landscape_rows
+    from archstat.plot.landscape import draw_landscape, landscape_rows
 
     points, left_out = landscape_rows(analyses)
     draw_landscape(points, output)
-    from .errors import one_line
+    from archstat.errors import one_line
 
     for x in left_out:
         sys.stderr.write(one_line(f"archstat: left out of the landscape: {x['spec']} ({x['reason']})") + "\n")
@@ -549,12 +549,12 @@ def report(
     (landscape, profiles, receptive fields, bench) and an index, README.md, that shows them."""
     from pathlib import Path
 
-    from .errors import UsageError
+    from archstat.errors import UsageError
 
     out = Path(output)
     if out.exists() and not out.is_dir():
         raise UsageError(f"--output '{output}' is not a directory")
-    from .report import build
+    from archstat.render.report import build
 
     files = build(out, check=check, log=lambda s: sys.stderr.write(s + "\n"))
     sys.stderr.write(f"archstat: {len(files)} files written under {out}\n")
@@ -563,12 +563,12 @@ def report(
 @command()
 def kinds(markdown: bool = typer.Option(False, "--markdown", help="The README's layer-kind table, as Markdown.")) -> None:
     """The layer kinds a spec can use, their arguments and FLOPs rules."""
-    from .layers import KINDS
+    from archstat.layers import KINDS
 
     if markdown:
         sys.stdout.write(kinds_markdown(KINDS))
         return
-    from .render.console import plain_table
+    from archstat.render.console import plain_table
 
     data = []
     for kind, cls in sorted(KINDS.items()):
@@ -601,7 +601,7 @@ def _click_exceptions():
 
 def main() -> None:
     """The console script: typer in non-standalone mode, so that click's usage errors also come out as one line."""
-    from .errors import one_line
+    from archstat.errors import one_line
 
     cx = _click_exceptions()
     no_args = tuple(c for c in (getattr(cx, "NoArgsIsHelpError", None),) if c)

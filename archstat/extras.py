@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from importlib import import_module
 
-from .errors import UsageError
+from archstat.errors import UsageError
 
 
 def checker(use_fvcore: bool, who: str, alternative: str = ""):
-    """``archstat.torch.check.check_specs``, once torch (and fvcore, when it will be used) import; otherwise a
+    """``archstat.backend.check.check_specs``, once torch (and fvcore, when it will be used) import; otherwise a
     UsageError that starts with ``who`` and names the missing package: raised here, before any work is done."""
     try:
-        from .torch.check import check_specs
+        from archstat.backend.check import check_specs
 
         if use_fvcore:
             import_module("fvcore.nn")

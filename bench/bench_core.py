@@ -13,7 +13,7 @@ It measures
    CLI's ``main`` in a fresh interpreter, and cross-checked in ``-X importtime``), and the slowest imports of
    ``python -X importtime -m archstat summary vgg16``;
 3. engine scaling: generated specs (in a temporary directory, never kept) of deep plain and residual networks of
-   about N layers, timed in-process for ``archstat.load`` + ``archstat.engine.analyze`` (best of 3).
+   about N layers, timed in-process for ``archstat.load`` + ``archstat.core.engine.analyze`` (best of 3).
 
 The report is rewritten from scratch on every run. Exit status: 0 when every target is met, 1 when one is
 missed, 2 when a measurement could not be made at all (a spec missing, a command failing).
@@ -52,7 +52,7 @@ SCALING_N = (1000, 2500, 5000, 10000, 20000)
 SCALING_TARGET_N = 10000
 SCALING_TARGET_S = 1.0  # load + analyze of a 10,000-layer spec
 LINEAR_MAX_RATIO = 1.5  # per-layer cost at the largest N over that at the smallest
-MAX_REPEAT = 10_000  # archstat's limit on one `repeat:` count (archstat/spec/limits.py)
+MAX_REPEAT = 10_000  # archstat's limit on one `repeat:` count (archstat/language/limits.py)
 TOP_IMPORTS = 8
 
 
@@ -343,7 +343,7 @@ def time_load_analyze(path: str, repeats: int, min_time: float = 0.0, max_repeat
     """Best of `repeats` runs, or more (up to max_repeats) until min_time seconds have been spent: small specs
     take a few ms, so they get more tries and their best is as trustworthy as a large spec's."""
     import archstat
-    import archstat.engine
+    import archstat.core.engine
 
     best = {"total": float("inf"), "load": float("inf"), "analyze": float("inf")}
     layers = 0
@@ -353,7 +353,7 @@ def time_load_analyze(path: str, repeats: int, min_time: float = 0.0, max_repeat
         t0 = time.perf_counter()
         graph = archstat.load(path)
         t1 = time.perf_counter()
-        analysis = archstat.engine.analyze(graph)
+        analysis = archstat.core.engine.analyze(graph)
         t2 = time.perf_counter()
         layers = len(analysis.layers)
         best["total"] = min(best["total"], t2 - t0)
@@ -400,8 +400,8 @@ def bench_scaling(sizes: tuple[int, ...], rounds: int, min_time: float, max_trie
     land on one size only); per size the best over all its tries. In each round a size is tried once, or, when it
     is small, until min_time/rounds seconds are spent (at most max_tries/rounds tries). At SCALING_TARGET_N each
     round also times a run with the garbage collector disabled."""
-    import archstat  # noqa: F401  (import cost kept out of the first timing)
-    import archstat.engine  # noqa: F401
+    import archstat
+    import archstat.core.engine
 
     out: dict = {}
     per_round = max(1, max_tries // rounds)
@@ -628,7 +628,7 @@ def render_report(info: dict, opts: dict, startup: dict, phases: dict | None, im
     w("")
     w(f"Generated specs (in a temporary directory, deleted afterwards), input 3x32x32, a stem conv, then named "
       f"repeat groups (at most {MAX_REPEAT:,} passes each) of a unit. Timed in-process with `time.perf_counter`: "
-      f"`archstat.load(path)` (read, YAML parse, expansion) + `archstat.engine.analyze(graph)`, best of "
+      f"`archstat.load(path)` (read, YAML parse, expansion) + `archstat.core.engine.analyze(graph)`, best of "
       f"{opts['repeats']} rounds that go over all sizes in turn (small sizes: more tries per round, up to "
       f"{opts['max_repeats']} in all, until {opts['min_time']} s is spent; the count is in the table), garbage collector on (as in normal use), `gc.collect()` before each repeat. "
       f"Targets: {SCALING_TARGET_N:,} layers under {SCALING_TARGET_S} s; per-layer cost at the largest size at "

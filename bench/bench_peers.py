@@ -17,7 +17,7 @@ It measures, on resnet50, vgg16, densenet121 and a generated residual network of
    FlopCounterMode``) runs a forward of a module built on the meta device;
 2. the analysis step alone, in-process: per peer, after import and build, the median of repeated analysis calls
    (the first call, which pays one-off set-up, is reported apart), against archstat's engine
-   ``archstat.engine.analyze(graph)`` on a compiled graph (a peer is likewise handed a built module) and, beside
+   ``archstat.core.engine.analyze(graph)`` on a compiled graph (a peer is likewise handed a built module) and, beside
    it, ``archstat.load`` + ``analyze`` (parse, compile, analyse);
 3. the totals: parameters and MACs from archstat and from each peer, the difference from archstat's MACs, and
    where it comes from, computed from the peer's own per-module or per-operator counts;
@@ -249,7 +249,7 @@ def _breakdown(peer: str, m, handle, total: int) -> dict:
 
 def archstat_by_class(graph, m) -> dict:
     """archstat's MACs, output elements, parameters and layer count per torch module class of the built module."""
-    from archstat.engine import analyze
+    from archstat.core.engine import analyze
 
     mods = m.layer_modules()
     by: dict = {}
@@ -545,7 +545,7 @@ def time_engine(paths: dict[str, str], rounds: int) -> dict:
     import statistics
 
     import archstat
-    from archstat.engine import analyze
+    from archstat.core.engine import analyze
 
     for p in paths.values():  # first use of every code path kept out of the timings
         analyze(archstat.load(p))
@@ -831,7 +831,7 @@ def render_report(info: dict, opts: dict, models: dict, e2e: dict, engine: dict,
     w(f"Per peer, one worker process per model: after import and build, the analysis is called once (\"first\", "
       f"which includes one-off set-up such as FlopCounterMode's registration or TorchScript's first trace), then "
       f"{opts['repeats']} more times ({opts['repeats_big']} for the CPU peers on {gen_label}); the median of "
-      f"those is the peer's analysis step. archstat, in this process: `archstat.engine.analyze(graph)` on a graph "
+      f"those is the peer's analysis step. archstat, in this process: `archstat.core.engine.analyze(graph)` on a graph "
       f"compiled beforehand (the analogue of a peer handed a built module), and `archstat.load(MODEL)` + "
       f"`analyze` (read, parse, expand, compile, analyse); medians over {opts['rounds']} rounds over all models, "
       f"only the timed model's graph alive, `gc.collect()` before each timing, garbage collector on.")

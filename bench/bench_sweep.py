@@ -38,7 +38,7 @@ def main() -> int:
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT))
     import archstat
-    from archstat.sweep import parse_sizes, sweep
+    from archstat.core.sweep import parse_sizes, sweep
 
     sizes = parse_sizes(SIZES)
     assert len(sizes) == 100

@@ -10,10 +10,10 @@ from typer.testing import CliRunner
 
 torch = pytest.importorskip("torch")  # the test extra installs it; .ci/run never skips this
 
-import archstat  # noqa: E402
-from archstat.cli import app  # noqa: E402
-from archstat.errors import UsageError  # noqa: E402
-from archstat.torch import bench  # noqa: E402
+import archstat
+from archstat.cli import app
+from archstat.errors import UsageError
+from archstat.backend import throughput as bench
 
 runner = CliRunner()
 

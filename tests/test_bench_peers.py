@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 import archstat
-from archstat.engine import analyze
+from archstat.core.engine import analyze
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "bench" / "bench_peers.py"

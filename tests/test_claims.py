@@ -3,9 +3,9 @@ and the lecture notes' known slips are reported as slips, never rounded into mat
 
 import pytest
 
-from archstat.catalog import builtin_names
-from archstat.claims import load_all
-from archstat.verify import verify
+from archstat.language.catalog import builtin_names
+from archstat.claims.store import load_all
+from archstat.claims.verify import verify
 
 RESULTS = verify()
 

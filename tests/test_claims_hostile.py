@@ -23,12 +23,12 @@ import pytest
 from conftest import cli_env, limit_memory
 
 import archstat
-from archstat import claims as claims_mod
-from archstat import verify as verify_mod
-from archstat.claims import Claim, check_spec, load_file, parse_value
+from archstat.claims import store as claims_mod
+from archstat.claims import verify as verify_mod
+from archstat.claims.store import Claim, check_spec, load_file, parse_value
 from archstat.errors import SpecError
-from archstat.run import scope
-from archstat.verify import Book, judge, verify
+from archstat.io.run import scope
+from archstat.claims.verify import Book, judge, verify
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT_S = 10
@@ -54,7 +54,7 @@ def _claims(path: Path, *items: str) -> str:
 # ------------------------------------------------------------------------------------------------ values: time
 ADVERSARIAL = r'''
 import sys
-from archstat import claims as C
+from archstat.claims import store as C
 from archstat.errors import SpecError
 
 gens = [lambda n: " " * n, lambda n: "5" + " " * n + "y", lambda n: "5" + " " * n + "-",

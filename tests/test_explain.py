@@ -17,7 +17,7 @@ import pytest
 from typer.testing import CliRunner
 
 import archstat
-from archstat.catalog import builtin_names
+from archstat.language.catalog import builtin_names
 from archstat.cli import app
 
 SPECS = builtin_names()

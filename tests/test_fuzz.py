@@ -22,7 +22,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import archstat
-from archstat.engine import analyze
+from archstat.core.engine import analyze
 from archstat.errors import ArchstatError
 from archstat.layers import REGISTRY
 from archstat.render import records

@@ -144,7 +144,7 @@ def test_claims_files(tmp_path_factory, claims, extra):
 @given(st.lists(st.lists(st.one_of(NUMBERISH, st.text(max_size=8)), min_size=9, max_size=9), max_size=4))
 def test_bench_result_files(tmp_path_factory, rows):
     from archstat.errors import ArchstatError
-    from archstat.plot.bench import read_results
+    from archstat.plot.throughput import read_results
 
     d = tmp_path_factory.mktemp("bench")
     head = "spec,impl,device,dtype,channels_last,compile,batch,status,images_per_s\n"

@@ -1,4 +1,4 @@
-"""The one output path (archstat/output.py): no command's --output (or plot's --data, or report's files) replaces an
+"""The one output path (archstat/io/output.py): no command's --output (or plot's --data, or report's files) replaces an
 input of its run or anything that is not a regular file, and every failure is one line with exit code 2.
 
 - ``test_every_writing_command_has_a_case`` enumerates the CLI's commands and their file options: a new command
@@ -82,10 +82,10 @@ def test_every_writing_command_has_a_case():
 
 
 def test_nothing_else_writes_files():
-    """Only archstat/output.py opens files for writing, renames or replaces them, or saves figures to a path."""
+    """Only archstat/io/output.py opens files for writing, renames or replaces them, or saves figures to a path."""
     offenders = []
     for path in (ROOT / "archstat").rglob("*.py"):
-        if path.name == "output.py" and path.parent.name == "archstat":
+        if path.relative_to(ROOT).as_posix() == "archstat/io/output.py":
             continue
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
@@ -159,10 +159,11 @@ def test_summary_refuses_the_file_standard_input_came_from(work):
 def test_a_built_in_spec_and_its_library_are_inputs(tmp_path, monkeypatch):
     """In-process, against a copy of specs/ (a regression cannot damage the real one): the zoo's own files, named
     by a built-in name, are refused as outputs, and so is each block library they include."""
-    from archstat import catalog, load
+    from archstat.language import catalog
+    from archstat import load
     from archstat.errors import UsageError
-    from archstat.output import write_output
-    from archstat.run import scope
+    from archstat.io.output import write_output
+    from archstat.io.run import scope
 
     shutil.copytree(ROOT / "specs", tmp_path / "specs", ignore=shutil.ignore_patterns("claims"))
     monkeypatch.setattr(catalog, "specs_dir", lambda: tmp_path / "specs")
@@ -267,7 +268,7 @@ def test_bad_targets_are_one_line_exit_2(work, out, message):
 
 def test_a_nul_byte_in_the_output_name(work):
     from archstat.errors import UsageError
-    from archstat.output import write_output
+    from archstat.io.output import write_output
 
     with pytest.raises(UsageError, match="NUL byte"):
         write_output(str(work / "a\x00b.csv"), "x")
@@ -286,7 +287,7 @@ def test_a_socket_is_refused(work):
 
 
 def test_a_full_disk_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch):
-    from archstat import output
+    from archstat.io import output
     from archstat.errors import UsageError
 
     target = tmp_path / "out.csv"

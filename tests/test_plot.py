@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 import archstat
 from archstat.cli import app
 from archstat.errors import ArchstatError
-from archstat.plot.bench import read_results, series
+from archstat.plot.throughput import read_results, series
 from archstat.plot.landscape import is_imagenet, landscape_rows
 from archstat.plot.profile import profile_rows, split
 from archstat.plot.receptive import rf_rows
@@ -38,7 +38,7 @@ def test_landscape_rows_keep_only_imagenet_accuracies():
 
 def test_every_accuracy_header_cites_its_source_and_is_single_crop():
     """The landscape wants single-crop figures: a header that mentions crops must say single or centre crop."""
-    from archstat.catalog import builtin_names
+    from archstat.language.catalog import builtin_names
 
     for n in builtin_names():
         acc = archstat.load(n).meta.get("accuracy")

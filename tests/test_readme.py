@@ -34,10 +34,10 @@ def test_every_layer_kind_is_documented():
 
 
 def test_limits_match_the_code():
-    """The README's Limits table is generated from archstat/limits.py; every bound there is described, and used."""
+    """The README's Limits table is generated from archstat/io/limits.py; every bound there is described, and used."""
     import re
 
-    from archstat import limits
+    from archstat.io import limits
 
     text = readme()
     assert limits.limits_markdown() in text
@@ -47,7 +47,7 @@ def test_limits_match_the_code():
                        if p.name != "limits.py")
     unused = [n for n in constants if not re.search(rf"\b{n}\b", source)]
     assert not unused, f"bounds nothing enforces: {unused}"
-    from archstat.engine import RF_BITS
+    from archstat.core.engine import RF_BITS
     from archstat.errors import MAX_MESSAGE_CHARS
 
     assert f"fit {RF_BITS} bits" in text and f"cut to {MAX_MESSAGE_CHARS:,} characters" in text

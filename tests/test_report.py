@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from archstat.report import PROFILED, build
+from archstat.render.report import PROFILED, build
 
 pytest.importorskip("matplotlib")
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,7 +79,7 @@ def test_readme_embeds_the_landscape():
 def test_landscape_lists_every_spec_once():
     import csv
 
-    from archstat.catalog import builtin_names
+    from archstat.language.catalog import builtin_names
 
     drawn = [r["spec"] for r in csv.DictReader((REPORTS / "plots/landscape.csv").read_text().splitlines())]
     text = (REPORTS / "README.md").read_text()

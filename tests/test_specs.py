@@ -4,7 +4,7 @@ Then the published reference figures, each with its source."""
 import pytest
 
 import archstat
-from archstat.catalog import builtin_names, specs_dir
+from archstat.language.catalog import builtin_names, specs_dir
 from archstat.layers.base import elems
 
 SPECS = builtin_names()
@@ -16,7 +16,7 @@ def test_there_are_specs():
 
 @pytest.mark.parametrize("name", SPECS)
 def test_spec_header(name):
-    from archstat.spec.yamlio import parse_yaml
+    from archstat.language.yamlio import parse_yaml
 
     doc = parse_yaml((specs_dir() / f"{name}.yaml").read_bytes(), name)
     assert doc["name"] == name, "a spec's name is its file name"

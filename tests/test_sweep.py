@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 import archstat
 from archstat.cli import app
 from archstat.errors import UsageError
-from archstat.sweep import findings, parse_sizes, sweep
+from archstat.core.sweep import findings, parse_sizes, sweep
 
 runner = CliRunner()
 
@@ -32,7 +32,7 @@ def test_alexnet_the_lectures_stride_point():
 
 
 def test_alexnet_fails_below_67_as_the_symbolic_domain_says():
-    from archstat.symbolic import analyze_symbolic
+    from archstat.core.symbolic import analyze_symbolic
 
     rows = sweep(archstat.load("alexnet"), list(range(60, 80)))
     works = [r["size"] for r in rows if r["status"] == "ok"]

@@ -24,22 +24,11 @@ from conftest import Outcome, cli_env, limit_memory
 import sympy as sp
 
 import archstat
-from archstat.catalog import parse_symbolic_input
+from archstat.language.catalog import parse_symbolic_input
 from archstat.errors import ShapeError, SpecError, UsageError
-from archstat.limits import (
-    MAX_ASSUMPTIONS,
-    MAX_DIM,
-    MAX_SYMBOLIC_OPS,
-    MAX_SYMBOLIC_WORK,
-)
-from archstat.run import scope
-from archstat.symbolic import (
-    SymAnalysis,
-    SymLayer,
-    analyze_symbolic,
-    parse_assumption,
-    resolve_assumptions,
-)
+from archstat.io.limits import MAX_ASSUMPTIONS, MAX_DIM, MAX_SYMBOLIC_OPS, MAX_SYMBOLIC_WORK
+from archstat.io.run import scope
+from archstat.core.symbolic import SymAnalysis, SymLayer, analyze_symbolic, parse_assumption, resolve_assumptions
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT_S = 10  # every case answers in about 3 s or less on a laptop; before the budget some took minutes
@@ -349,7 +338,7 @@ def test_the_largest_zoo_spec_leaves_room_in_the_budget():
 
 
 def test_a_closed_form_longer_than_the_limit_is_refused():
-    from archstat.symbolic import _built, _ops, _reset
+    from archstat.core.symbolic import _built, _ops, _reset
 
     _reset()
     syms = sp.symbols(f"s0:{MAX_SYMBOLIC_OPS + 2}", positive=True, integer=True)

@@ -7,9 +7,9 @@ from typer.testing import CliRunner
 
 torch = pytest.importorskip("torch")  # the test extra installs it; .ci/run never skips this
 
-import archstat  # noqa: E402
-from archstat.cli import app  # noqa: E402
-from archstat.errors import SpecError  # noqa: E402
+import archstat
+from archstat.cli import app
+from archstat.errors import SpecError
 
 runner = CliRunner()
 

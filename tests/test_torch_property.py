@@ -19,12 +19,12 @@ from hypothesis import strategies as st
 torch = pytest.importorskip("torch")  # installed by .ci/run and the test extra: never skipped in CI
 pytest.importorskip("fvcore")
 
-from archstat.engine import analyze  # noqa: E402
-from archstat.errors import ArchstatError  # noqa: E402
-from archstat.layers import KINDS  # noqa: E402
-from archstat.spec.expand import compile_spec  # noqa: E402
-from archstat.spec.yamlio import parse_yaml  # noqa: E402
-from archstat.torch.check import check_graph  # noqa: E402
+from archstat.core.engine import analyze
+from archstat.errors import ArchstatError
+from archstat.layers import KINDS
+from archstat.language.expand import compile_spec
+from archstat.language.yamlio import parse_yaml
+from archstat.backend.check import check_graph
 
 EXAMPLES = int(__import__("os").environ.get("ARCHSTAT_PROPERTY_EXAMPLES", "1000"))
 SPATIAL_OPS = ["conv", "conv", "conv", "dwconv", "pwconv", "deconv", "maxpool", "maxpool", "avgpool",

@@ -11,10 +11,10 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from archstat.claims import Claim, load_file, parse_value
+from archstat.claims.store import Claim, load_file, parse_value
 from archstat.cli import app
 from archstat.errors import SpecError
-from archstat.verify import Book, judge
+from archstat.claims.verify import Book, judge
 
 runner = CliRunner()
 

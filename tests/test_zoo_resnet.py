@@ -10,7 +10,7 @@ import shutil
 import pytest
 
 import archstat
-from archstat.catalog import specs_dir
+from archstat.language.catalog import specs_dir
 
 @pytest.mark.parametrize("name,depth", [("plain34", 34), ("resnet34", 34), ("resnet50_original", 50),
                                         ("resnet101", 101), ("resnet152", 152), ("wide_resnet50_2", 50),
@@ -154,8 +154,8 @@ def test_preact_resnet164():
 
 
 def test_resnet_claims_hold():
-    from archstat.claims import claims_dir, load_file
-    from archstat.verify import MISMATCH, verify
+    from archstat.claims.store import claims_dir, load_file
+    from archstat.claims.verify import MISMATCH, verify
 
     claims = load_file(claims_dir() / "resnet.yaml")
     bad = [(r.claim.spec, r.claim.quantity, r.claim.value.text, r.explanation)

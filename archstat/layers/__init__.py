@@ -6,10 +6,33 @@ the registry-wide tests then cover it.
 
 from __future__ import annotations
 
-from . import (activation, adaptive_pool, add, batchnorm, channel_shuffle, concat, conv, conv_transpose, crop,
-               custom, dropout, flatten, identity, linear, lrn, mul, pool, prelu, rbf, scale, slice, softmax,
-               upsample, zeropad)
-from .base import Layer
+from archstat.layers import (
+    activation,
+    adaptive_pool,
+    add,
+    batchnorm,
+    channel_shuffle,
+    concat,
+    conv,
+    conv_transpose,
+    crop,
+    custom,
+    dropout,
+    flatten,
+    identity,
+    linear,
+    lrn,
+    mul,
+    pool,
+    prelu,
+    rbf,
+    scale,
+    slice,
+    softmax,
+    upsample,
+    zeropad,
+)
+from archstat.layers.base import Layer
 
 _CLASSES: list[type[Layer]] = [
     conv.Conv, conv.DepthwiseConv, conv.PointwiseConv, conv_transpose.ConvTranspose,

@@ -14,7 +14,7 @@ Each is its own layer kind (``relu``, ``tanh``, ...) sharing this class.
 
 from __future__ import annotations
 
-from .base import Float, Pointwise
+from archstat.layers.base import Float, Pointwise
 
 # kind -> (FLOPs per element, summary)
 ACTIVATIONS = {

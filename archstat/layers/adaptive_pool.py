@@ -13,12 +13,13 @@ from __future__ import annotations
 from fractions import Fraction
 from math import gcd
 
-from .base import GLOBAL, Layer, Size, Window
+from archstat.core.notes import UNEVEN_ADAPTIVE, Note
+from archstat.layers.base import GLOBAL, Layer, Size, Window
 
 
 # Window i has length ceil((i+1)N/n) - floor(iN/n) = ceil((N + r)/n), r = iN mod n, and r runs over the multiples
 # of g = gcd(N, n) below n: closed forms, so an output size of 2**31 costs no loop of 2**31 steps. A symbolic input
-# size (archstat.symbolic) has no gcd: there the given output size is counted through, window by window.
+# size (archstat.core.symbolic) has no gcd: there the given output size is counted through, window by window.
 def _window_sum(n_in: int, n_out: int) -> int:
     """Total length of the adaptive windows along one axis: N + n - gcd(N, n)."""
     if isinstance(n_in, int) and isinstance(n_out, int):
@@ -68,7 +69,7 @@ class AdaptiveAvgPool(Layer):
     def notes(self, ins, out):
         _, h, w = ins[0]
         uneven = [f"{a} {n} -> {o}" for a, n, o in (("H", h, out[1]), ("W", w, out[2])) if n % o]
-        return [f"{', '.join(uneven)}: the output does not divide the input, so windows overlap or differ in size"] \
+        return [Note(UNEVEN_ADAPTIVE, f"{', '.join(uneven)}: the output does not divide the input, so windows overlap or differ in size")] \
             if uneven else []
 
     def torch_module(self, ins, out):

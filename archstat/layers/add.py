@@ -6,7 +6,7 @@ FLOPs: ``n - 1`` adds per output element for ``n`` inputs. Receptive field: the 
 
 from __future__ import annotations
 
-from .base import IDENTITY, Layer, MergeMismatch, elems, elems_text, fmt_shape, spatial
+from archstat.layers.base import IDENTITY, Layer, MergeMismatch, elems, elems_text, fmt_shape, spatial
 
 
 class Add(Layer):
@@ -34,6 +34,6 @@ class Add(Layer):
                 "flops": f"{elems_text(out)} * {len(ins) - 1}"}
 
     def torch_module(self, ins, out):
-        from ..torch.ops import Add as TorchAdd
+        from archstat.backend.ops import Add as TorchAdd
 
         return TorchAdd()

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, ClassVar
 
-from ..arith import unseen_after
-from ..errors import ShapeError, SpecError
-from ..limits import MAX_DIM
+from archstat.core.arith import unseen_after
+from archstat.core.notes import STRIDE_DOES_NOT_FIT, WINDOW_SKIPS, Note
+from archstat.errors import ShapeError, SpecError
+from archstat.io.limits import MAX_DIM
 
 REQUIRED = object()
 
@@ -410,14 +411,14 @@ def unseen_notes(shape, kernel, stride, pads, dilation=(1, 1)) -> list[str]:
     notes = []
     if len(per_axis) == 2 and per_axis[0][1:] == per_axis[1][1:]:
         n, text = per_axis[0][1:]
-        notes.append(f"{text}, in height and width; the last {'row and column are' if n == 1 else f'{n} rows and columns are'} never seen")
+        notes.append(Note(STRIDE_DOES_NOT_FIT, f"{text}, in height and width; the last {'row and column are' if n == 1 else f'{n} rows and columns are'} never seen"))
     else:
         for unit, n, text in per_axis:
-            notes.append(f"{text}; the last {unit + ' is' if n == 1 else f'{n} {unit}s are'} never seen")
+            notes.append(Note(STRIDE_DOES_NOT_FIT, f"{text}; the last {unit + ' is' if n == 1 else f'{n} {unit}s are'} never seen"))
     spans = [d * (k - 1) + 1 for k, d in zip(kernel, dilation)]
     if any(sp < st for sp, st in zip(spans, stride)):
-        notes.append(f"the {spans[0]}x{spans[1]} window is narrower than the stride {stride[0]}x{stride[1]}: "
-                     f"input rows/columns between windows are skipped")
+        notes.append(Note(WINDOW_SKIPS, f"the {spans[0]}x{spans[1]} window is narrower than the stride {stride[0]}x{stride[1]}: "
+                     f"input rows/columns between windows are skipped"))
     return notes
 
 

@@ -9,7 +9,7 @@ FLOPs: 2 per element: at inference the statistics and affine fold into one scale
 
 from __future__ import annotations
 
-from .base import Bool, Float, Pointwise, elems_text, fmt_shape
+from archstat.layers.base import Bool, Float, Pointwise, elems_text, fmt_shape
 
 
 class BatchNorm(Pointwise):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..errors import ShapeError
-from .base import Int, Layer
+from archstat.errors import ShapeError
+from archstat.layers.base import Int, Layer
 
 
 class ChannelShuffle(Layer):
@@ -26,6 +26,6 @@ class ChannelShuffle(Layer):
                 "macs": "0", "flops": "0"}
 
     def torch_module(self, ins, out):
-        from ..torch.ops import ChannelShuffle as TorchShuffle
+        from archstat.backend.ops import ChannelShuffle as TorchShuffle
 
         return TorchShuffle(self.groups)

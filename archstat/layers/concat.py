@@ -6,7 +6,7 @@ inputs' fields.
 
 from __future__ import annotations
 
-from .base import IDENTITY, Layer, MergeMismatch, fmt_shape, spatial
+from archstat.layers.base import IDENTITY, Layer, MergeMismatch, fmt_shape, spatial
 
 
 class Concat(Layer):
@@ -33,6 +33,6 @@ class Concat(Layer):
                 "macs": "0", "flops": "0"}
 
     def torch_module(self, ins, out):
-        from ..torch.ops import Concat as TorchConcat
+        from archstat.backend.ops import Concat as TorchConcat
 
         return TorchConcat()

@@ -9,9 +9,9 @@ Receptive-field window: stride ``s``, padding ``pad_top``/``pad_left``, extent `
 
 from __future__ import annotations
 
-from ..arith import window_out
-from ..errors import ShapeError, SpecError
-from .base import Bool, Int, Layer, Padding, Pair, Window, unseen_notes, window_check, window_formula
+from archstat.core.arith import window_out
+from archstat.errors import ShapeError, SpecError
+from archstat.layers.base import Bool, Int, Layer, Padding, Pair, Window, unseen_notes, window_check, window_formula
 
 
 class Conv(Layer):
@@ -112,8 +112,8 @@ class Conv(Layer):
     def torch_module(self, ins, out):
         from torch import nn
 
-        from ..torch.ops import PaddedConv2d
-        from .base import torch_pad4
+        from archstat.backend.ops import PaddedConv2d
+        from archstat.layers.base import torch_pad4
 
         c, _, _, g, o = self._geometry(ins[0])
         pads = self._pads()

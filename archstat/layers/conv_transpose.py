@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from ..arith import transposed_out
-from ..errors import ShapeError, SpecError
-from .base import Bool, Int, Layer, Pair, Window
+from archstat.core.arith import transposed_out
+from archstat.errors import ShapeError, SpecError
+from archstat.layers.base import Bool, Int, Layer, Pair, Window
 
 
 class ConvTranspose(Layer):

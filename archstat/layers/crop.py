@@ -6,8 +6,9 @@ supplies only its shape). The crop starts at ``(H - h) // 2``. A slice: a view, 
 
 from __future__ import annotations
 
-from ..errors import ShapeError, SpecError
-from .base import Layer, Size, Window, fmt_shape
+from archstat.core.notes import CROP_OFF_CENTRE, Note
+from archstat.errors import ShapeError, SpecError
+from archstat.layers.base import Layer, Size, Window, fmt_shape
 
 
 class Crop(Layer):
@@ -47,12 +48,12 @@ class Crop(Layer):
                 "params": "0", "macs": "0", "flops": "0"}
 
     def torch_module(self, ins, out):
-        from ..torch.ops import Crop as TorchCrop
+        from archstat.backend.ops import Crop as TorchCrop
 
         return TorchCrop(None if len(ins) == 2 else tuple(self.size))
     def notes(self, ins, out):
         _, h, w = ins[0]
         if (h - out[1]) % 2 or (w - out[2]) % 2:
-            return ["the crop is not centred exactly: an odd number of rows or columns is removed "
-                    "(one more on the far side)"]
+            return [Note(CROP_OFF_CENTRE, "the crop is not centred exactly: an odd number of rows or columns is removed "
+                                         "(one more on the far side)")]
         return []

@@ -7,8 +7,8 @@ receptive field is unknown too, until a global layer makes the field the whole i
 
 from __future__ import annotations
 
-from ..errors import SpecError
-from .base import Field, Int, Layer, _as_int
+from archstat.errors import SpecError
+from archstat.layers.base import Field, Int, Layer, _as_int
 
 
 class _ShapeField(Field):

@@ -5,7 +5,7 @@ In training it would multiply each element by a mask; archstat counts inference.
 
 from __future__ import annotations
 
-from .base import Float, Pointwise
+from archstat.layers.base import Float, Pointwise
 
 
 class Dropout(Pointwise):

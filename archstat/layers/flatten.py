@@ -5,7 +5,7 @@ After it the receptive field is the whole input: every feature of what follows c
 
 from __future__ import annotations
 
-from .base import GLOBAL, Layer
+from archstat.layers.base import GLOBAL, Layer
 
 
 class Flatten(Layer):

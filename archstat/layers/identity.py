@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .base import Layer
+from archstat.layers.base import Layer
 
 
 class Identity(Layer):

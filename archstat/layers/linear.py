@@ -8,7 +8,7 @@ ties a fully connected network to one input size.
 
 from __future__ import annotations
 
-from .base import GLOBAL, Bool, Int, Layer
+from archstat.layers.base import GLOBAL, Bool, Int, Layer
 
 
 class Linear(Layer):

@@ -7,7 +7,7 @@ FLOPs per element: ``size`` squares and ``size - 1`` adds for the sum, then one 
 
 from __future__ import annotations
 
-from .base import Float, Int, Pointwise, elems_text
+from archstat.layers.base import Float, Int, Pointwise, elems_text
 
 
 class LocalResponseNorm(Pointwise):

@@ -6,7 +6,7 @@ FLOPs: 1 multiply per output element.
 
 from __future__ import annotations
 
-from .base import IDENTITY, Layer, MergeMismatch, elems, elems_text, fmt_shape, spatial
+from archstat.layers.base import IDENTITY, Layer, MergeMismatch, elems, elems_text, fmt_shape, spatial
 
 
 class Mul(Layer):
@@ -39,6 +39,6 @@ class Mul(Layer):
                 "macs": "0", "flops": f"{elems_text(out)} * 1"}
 
     def torch_module(self, ins, out):
-        from ..torch.ops import Mul as TorchMul
+        from archstat.backend.ops import Mul as TorchMul
 
         return TorchMul()

@@ -9,9 +9,9 @@ divide, ``kh*kw`` per output element.
 
 from __future__ import annotations
 
-from ..arith import window_out
-from ..errors import SpecError
-from .base import Bool, Layer, Padding, Pair, Window, unseen_notes, window_check, window_formula
+from archstat.core.arith import window_out
+from archstat.errors import SpecError
+from archstat.layers.base import Bool, Layer, Padding, Pair, Window, unseen_notes, window_check, window_formula
 
 
 class _Pool(Layer):
@@ -89,8 +89,8 @@ class MaxPool(_Pool):
     def torch_module(self, ins, out):
         from torch import nn
 
-        from ..torch.ops import PaddedMaxPool2d
-        from .base import torch_pad4
+        from archstat.backend.ops import PaddedMaxPool2d
+        from archstat.layers.base import torch_pad4
 
         kw = dict(stride=self.stride, dilation=self.dilation, ceil_mode=self.ceil_mode)
         pad4 = torch_pad4(self.padding)
@@ -115,8 +115,8 @@ class AvgPool(_Pool):
     def torch_module(self, ins, out):
         from torch import nn
 
-        from ..torch.ops import PaddedAvgPool2d
-        from .base import torch_pad4
+        from archstat.backend.ops import PaddedAvgPool2d
+        from archstat.layers.base import torch_pad4
 
         kw = dict(stride=self.stride, ceil_mode=self.ceil_mode)
         pad4 = torch_pad4(self.padding)

@@ -5,7 +5,7 @@ Params: ``weight`` = C or 1. FLOPs: 2 per element (compare, multiply). In place,
 
 from __future__ import annotations
 
-from .base import Bool, Pointwise
+from archstat.layers.base import Bool, Pointwise
 
 
 class PReLU(Pointwise):

@@ -8,7 +8,7 @@ FLOPs: 3 per weight (subtract, multiply, add).
 
 from __future__ import annotations
 
-from .base import GLOBAL, Int, Layer
+from archstat.layers.base import GLOBAL, Int, Layer
 
 
 class RBF(Layer):
@@ -41,6 +41,6 @@ class RBF(Layer):
                 "macs": f"{n}*{self.out}", "flops": f"3*{n}*{self.out}"}
 
     def torch_module(self, ins, out):
-        from ..torch.ops import RBF as TorchRBF
+        from archstat.backend.ops import RBF as TorchRBF
 
         return TorchRBF(self.need_flat(ins[0]), self.out)

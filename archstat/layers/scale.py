@@ -8,7 +8,7 @@ more for the bias add.
 
 from __future__ import annotations
 
-from .base import Bool, Float, Pointwise, elems, elems_text, fmt_shape
+from archstat.layers.base import Bool, Float, Pointwise, elems, elems_text, fmt_shape
 
 
 class Scale(Pointwise):
@@ -38,7 +38,7 @@ class Scale(Pointwise):
                 "flops": f"{elems_text(out)} * {2 if self._bias() else 1}"}
 
     def torch_module(self, ins, out):
-        from ..torch.ops import Constant, Scale as TorchScale
+        from archstat.backend.ops import Constant, Scale as TorchScale
 
         if self.value is not None:
             return Constant(self.value)

@@ -7,8 +7,8 @@ No parameters, no arithmetic.
 
 from __future__ import annotations
 
-from ..errors import ShapeError, SpecError
-from .base import Int, IntList, Layer, fmt_shape
+from archstat.errors import ShapeError, SpecError
+from archstat.layers.base import Int, IntList, Layer, fmt_shape
 
 
 class Slice(Layer):
@@ -50,6 +50,6 @@ class Slice(Layer):
         return {"shape": [what, f"-> {fmt_shape(out)}"], "params": "0", "macs": "0", "flops": "0"}
 
     def torch_module(self, ins, out):
-        from ..torch.ops import Slice as TorchSlice
+        from archstat.backend.ops import Slice as TorchSlice
 
         return TorchSlice(self.start, self.stop, self.index)

@@ -7,8 +7,8 @@ FLOPs per element: 5 (subtract the max, which costs a comparison, exp, add to th
 
 from __future__ import annotations
 
-from ..errors import ShapeError
-from .base import Int, Pointwise
+from archstat.errors import ShapeError
+from archstat.layers.base import Int, Pointwise
 
 
 class Softmax(Pointwise):
@@ -28,6 +28,6 @@ class Softmax(Pointwise):
 
         if self.groups == 1:
             return nn.Softmax(dim=1)
-        from ..torch.ops import GroupSoftmax
+        from archstat.backend.ops import GroupSoftmax
 
         return GroupSoftmax(self.groups)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from ..errors import SpecError
-from .base import Choice, Layer, Size, Window, elems, elems_text
+from archstat.errors import SpecError
+from archstat.layers.base import Choice, Layer, Size, Window, elems, elems_text
 
 _PER = {"nearest": 0, "bilinear": 9}
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from ..errors import SpecError
-from .base import Layer, Padding, Window
+from archstat.errors import SpecError
+from archstat.layers.base import Layer, Padding, Window
 
 
 class ZeroPad(Layer):

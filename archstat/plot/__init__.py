@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import UsageError
+from archstat.errors import UsageError
 
 SUFFIXES = (".png", ".svg", ".pdf")
 
@@ -42,7 +42,7 @@ def save(fig, output: str) -> None:
     file differ."""
     import io
 
-    from ..output import write_output
+    from archstat.io.output import write_output
 
     plt = pyplot()
     fmt = Path(output).suffix.lower().lstrip(".")

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 
-from ..errors import UsageError
-from . import check_output, pyplot, save, short
+from archstat.errors import UsageError
+from archstat.plot import check_output, pyplot, save, short
 
 BUBBLE_PT2_PER_MPARAM = 5.0  # marker area in points^2 per million parameters
 

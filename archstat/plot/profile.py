@@ -4,8 +4,8 @@ parameters in the late fully connected layers."""
 
 from __future__ import annotations
 
-from ..errors import UsageError
-from . import check_output, pyplot, save, short
+from archstat.errors import UsageError
+from archstat.plot import check_output, pyplot, save, short
 
 NAMED_TICKS_UP_TO = 60  # name every layer on the axis when there are at most this many
 
@@ -13,7 +13,7 @@ NAMED_TICKS_UP_TO = 60  # name every layer on the axis when there are at most th
 def profile_rows(analysis) -> list[dict]:
     """One row per layer, in the order the engine ran them: activation bytes of its output (the whole batch, in
     the analysis's dtype; 0 for in-place layers and views, which allocate nothing) and its parameters."""
-    from ..engine import DTYPE_BYTES
+    from archstat.core.engine import DTYPE_BYTES
 
     size = DTYPE_BYTES[analysis.dtype]
     return [{"index": i + 1, "layer": r.name, "kind": r.kind,

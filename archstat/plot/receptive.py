@@ -8,14 +8,14 @@ input; an unknown field (a ``custom`` layer) leaves a gap.
 
 from __future__ import annotations
 
-from ..errors import UsageError
-from ..layers.base import GLOBAL
-from . import check_output, pyplot, save
+from archstat.errors import UsageError
+from archstat.layers.base import GLOBAL
+from archstat.plot import check_output, pyplot, save
 
 
 def rf_rows(analysis) -> list[dict]:
     """One row per weight-layer depth: the largest receptive field (the larger side) among the layers there."""
-    from ..engine import weight_depths
+    from archstat.core.engine import weight_depths
 
     depth = weight_depths(analysis.layers)
     best: dict[int, tuple[int, str]] = {}

@@ -1,9 +1,9 @@
-"""``sweep``: MACs and activation memory against the input size (rows from ``archstat.sweep``)."""
+"""``sweep``: MACs and activation memory against the input size (rows from ``archstat.core.sweep``)."""
 
 from __future__ import annotations
 
-from ..errors import UsageError
-from . import check_output, pyplot, save
+from archstat.errors import UsageError
+from archstat.plot import check_output, pyplot, save
 
 
 def plot_sweep(rows: list[dict], spec: str, output: str) -> None:

@@ -7,12 +7,12 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from .. import rf
-from ..conventions import short
-from ..engine import Analysis
-from ..layers.base import elems
-from .numbers import commas, human, human_bytes, shape
-from .records import input_hw, rf_cell, rows
+from archstat.core import receptive_field as rf
+from archstat.core.conventions import short
+from archstat.core.engine import Analysis
+from archstat.layers.base import elems
+from archstat.render.numbers import commas, human, human_bytes, shape
+from archstat.render.records import input_hw, rf_cell, rows
 
 
 COLUMNS = [("#", "r"), ("Layer", "l"), ("Kind", "l"), ("Output (CxHxW)", "r"), ("Params", "r"), ("MACs", "r"),
@@ -161,7 +161,7 @@ def print_explain(a: Analysis, name: str, console: Console) -> None:
 
 
 def _rf_derivation(r, layer, ins, fields) -> str:
-    from ..layers.base import GLOBAL, frac_str
+    from archstat.layers.base import GLOBAL, frac_str
 
     f = r.field
     if f is rf.GLOBAL:

@@ -9,11 +9,11 @@ import csv
 import io
 import json
 
-from .. import rf
-from ..conventions import CONVENTIONS
-from ..engine import Analysis
-from ..layers.base import elems, spatial
-from .numbers import human, human_bytes, shape
+from archstat.core import receptive_field as rf
+from archstat.core.conventions import CONVENTIONS
+from archstat.core.engine import Analysis
+from archstat.layers.base import elems, spatial
+from archstat.render.numbers import human, human_bytes, shape
 
 CSV_COLUMNS = ["name", "kind", "inputs", "output_shape", "params", "weights", "buffers", "macs", "flops",
                "activations", "activation_bytes", "new_memory", "rf_size", "rf_stride", "rf_padding", "line"]
@@ -125,7 +125,7 @@ def rf_cell(f: dict) -> str:
 
 
 def to_markdown(a: Analysis, depth: int | None = None) -> str:
-    from ..conventions import short
+    from archstat.core.conventions import short
 
     t = a.totals
     title = a.graph.meta.get("title") or a.name

@@ -12,7 +12,7 @@ COLUMNS = ["name", "kind", "output_shape", "params", "macs", "flops", "activatio
 def _texts(sa) -> dict:
     """``sa.as_dict()``: every expression as text, computed before anything is written, so that an expression sympy
     cannot print (nested too deeply for its recursive printer) is one error line, not a traceback or half a table."""
-    from ..errors import SpecError
+    from archstat.errors import SpecError
 
     try:
         return sa.as_dict()

@@ -9,7 +9,7 @@ import os
 from rich.console import Console
 from rich.segment import Segment
 
-from ..errors import printable
+from archstat.errors import printable
 
 
 class SafeConsole(Console):

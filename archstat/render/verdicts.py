@@ -6,8 +6,8 @@ import csv
 import io
 import json
 
-from ..errors import printable
-from ..verify import Result, counts
+from archstat.errors import printable
+from archstat.claims.verify import Result, counts
 
 COLUMNS = ["spec", "layer", "quantity", "claimed", "computed", "verdict", "explanation", "source"]
 STYLE = {"match": "green", "explained": "yellow", "mismatch": "bold red"}

@@ -12,8 +12,8 @@ from __future__ import annotations
 import math
 import re
 
-from .errors import ArchstatError, UsageError
-from .limits import MAX_DIM, MAX_INT_DIGITS, MAX_NUMBER_CHARS
+from archstat.errors import ArchstatError, UsageError
+from archstat.io.limits import MAX_DIM, MAX_INT_DIGITS, MAX_NUMBER_CHARS
 
 INT_LIMIT = 10**MAX_INT_DIGITS
 _DIGITS = re.compile(r"[0-9]+")

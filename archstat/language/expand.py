@@ -14,14 +14,21 @@ The language, in short (the README has the reference):
 
 from __future__ import annotations
 
-from ..errors import ArchstatError, SpecError
-from ..graph import INPUT, Graph, Node
-from ..layers import REGISTRY
-from ..run import ExpansionBudget
-from .expr import Evaluator
-from ..limits import (MAX_BLOCK_DEPTH, MAX_DIM, MAX_INCLUDE_BYTES, MAX_INCLUDES, MAX_LAYERS, MAX_NAME_CHARS,
-                      MAX_REPEAT)
-from .yamlio import Map, Seq
+from archstat.errors import ArchstatError, SpecError
+from archstat.core.graph import INPUT, Graph, Node
+from archstat.layers import REGISTRY
+from archstat.io.run import ExpansionBudget
+from archstat.language.expr import Evaluator
+from archstat.io.limits import (
+    MAX_BLOCK_DEPTH,
+    MAX_DIM,
+    MAX_INCLUDE_BYTES,
+    MAX_INCLUDES,
+    MAX_LAYERS,
+    MAX_NAME_CHARS,
+    MAX_REPEAT,
+)
+from archstat.language.yamlio import Map, Seq
 
 HEADER_KEYS = ("name", "title", "family", "year", "citations", "accuracy", "input", "notes", "include", "vars",
                "blocks", "layers")
@@ -410,8 +417,8 @@ def load_includes(doc: Map, file: str, base_dir) -> list[tuple[Map, str]]:
     ``blocks:`` (and a ``doc:`` line). They are data like the spec; they cannot include further files."""
     from pathlib import Path
 
-    from ..reading import TooLarge, path_error, read_file
-    from .yamlio import parse_yaml
+    from archstat.io.reading import TooLarge, path_error, read_file
+    from archstat.language.yamlio import parse_yaml
 
     raw = doc.get("include")
     if raw is None:

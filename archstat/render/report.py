@@ -25,16 +25,16 @@ TEXT = {
 def build(out: Path, check: bool = True, bench_dir: Path | None = None, log=lambda s: None) -> list[Path]:
     """Write the reports into ``out``; return the files written. ``check`` also writes check.md (needs torch and
     fvcore; about a minute). ``bench_dir`` (default ``out/bench``) holds ``archstat bench`` result files."""
-    from . import analyze
-    from .catalog import builtin_names
-    from .compare import compare_row
-    from .output import write_output
-    from .plot.landscape import draw_landscape, landscape_rows
-    from .plot.profile import draw_profile, profile_rows, split
-    from .plot.receptive import draw_rf, rf_rows
-    from .render import verdicts
-    from .render.tabular import to_text
-    from .verify import verify
+    from archstat import analyze
+    from archstat.language.catalog import builtin_names
+    from archstat.core.compare import compare_row
+    from archstat.io.output import write_output
+    from archstat.plot.landscape import draw_landscape, landscape_rows
+    from archstat.plot.profile import draw_profile, profile_rows, split
+    from archstat.plot.receptive import draw_rf, rf_rows
+    from archstat.render import verdicts
+    from archstat.render.tabular import to_text
+    from archstat.claims.verify import verify
 
     out = Path(out)
     plots = out / "plots"
@@ -75,7 +75,7 @@ def build(out: Path, check: bool = True, bench_dir: Path | None = None, log=lamb
 
     bench_files = sorted((bench_dir or out / "bench").glob("*.csv"))
     if bench_files:
-        from .plot.bench import draw_bench, read_results
+        from archstat.plot.throughput import draw_bench, read_results
 
         rows = read_results([str(p) for p in bench_files])
         draw_bench(rows, str(plots / "bench.png"))
@@ -87,15 +87,15 @@ def build(out: Path, check: bool = True, bench_dir: Path | None = None, log=lamb
 
 
 def _check_markdown(names: list[str]) -> str:
-    from .extras import checker
-    from .render import checks
+    from archstat.extras import checker
+    from archstat.render import checks
 
     check_specs = checker(True, "archstat report writes check.md with torch and fvcore", ", or pass --no-check")
     return checks.to_markdown(check_specs(names))
 
 
 def _index(points, left_out, profiles, by_spec, results, bench_files) -> str:
-    from .render.verdicts import tally
+    from archstat.render.verdicts import tally
 
     top = min(points, key=lambda p: (-p["top1"], p["gmacs"]))
     frontier, cheapest = [], None  # the accuracy-per-MAC frontier: no cheaper spec is as accurate

@@ -19,10 +19,10 @@ from bisect import bisect_left
 from dataclasses import dataclass
 from fractions import Fraction
 
-from .claims import Claim, Value, check_spec
-from .errors import ArchstatError, SpecError
-from .graph import INPUT
-from .limits import MAX_CLAIMS, MAX_VERIFY_LAYERS, MAX_VERIFY_SPECS
+from archstat.claims.store import Claim, Value, check_spec
+from archstat.errors import ArchstatError, SpecError
+from archstat.core.graph import INPUT
+from archstat.io.limits import MAX_CLAIMS, MAX_VERIFY_LAYERS, MAX_VERIFY_SPECS
 
 MATCH, EXPLAINED, MISMATCH = "match", "explained", "mismatch"
 VERDICTS = (MATCH, EXPLAINED, MISMATCH)
@@ -87,14 +87,14 @@ class Book:
         return self._specs[spec]
 
     def _analyze(self, spec: str, ident, input_shape):
-        from .engine import analyze
+        from archstat.core.engine import analyze
 
         if self.analysed > MAX_VERIFY_LAYERS:
             raise SpecError(f"the claims need more than {MAX_VERIFY_LAYERS:,} layers analysed (each spec at each "
                             f"input they name; the limit)")
         try:
             if input_shape is not None and not _plain_input(input_shape):
-                from . import load
+                from archstat import load
 
                 graph = load(spec, input_shape)  # the loader's own answer to a malformed input
             else:
@@ -112,7 +112,7 @@ class Book:
     def _graph(self, spec: str, ident, input_shape):
         """``spec`` compiled once with its own input, and once with the first input a claim gives (its layers
         are those of any other input: ``_analyze`` swaps the input in)."""
-        from . import load
+        from archstat import load
 
         slot = (ident, input_shape is not None)
         if slot not in self._graphs:
@@ -121,7 +121,7 @@ class Book:
             except ArchstatError as e:
                 self._graphs[slot] = e
             except (OSError, ValueError) as e:  # a path the system refuses, should the loader let it through
-                from .reading import path_error
+                from archstat.io.reading import path_error
 
                 self._graphs[slot] = SpecError(path_error(e), file=spec)
         return self._graphs[slot]
@@ -146,7 +146,7 @@ class Book:
     def spec_exists(self, name: str) -> bool:
         """Whether the built-in spec file ``specs/NAME.yaml`` exists (False for a name no file can have)."""
         if name not in self._exists:
-            from .catalog import specs_dir
+            from archstat.language.catalog import specs_dir
 
             try:
                 self._exists[name] = (specs_dir() / f"{name}.yaml").is_file()
@@ -157,7 +157,7 @@ class Book:
 
 def _plain_input(shape) -> bool:
     """An input the loader takes as it is: [C, H, W] of positive integers up to MAX_DIM (a claim's always is)."""
-    from .limits import MAX_DIM
+    from archstat.io.limits import MAX_DIM
 
     return (isinstance(shape, tuple) and len(shape) == 3
             and all(isinstance(x, int) and not isinstance(x, bool) and 1 <= x <= MAX_DIM for x in shape))
@@ -166,8 +166,8 @@ def _plain_input(shape) -> bool:
 def _identity(spec: str):
     import os
 
-    from .catalog import resolve
-    from .reading import path_error
+    from archstat.language.catalog import resolve
+    from archstat.io.reading import path_error
 
     try:
         check_spec(spec)
@@ -272,7 +272,7 @@ def _stats(rs) -> int:
 
 
 def _field_size(field):
-    from .layers.base import GLOBAL
+    from archstat.layers.base import GLOBAL
 
     if field is None:
         return None
@@ -287,7 +287,7 @@ def compute(claim: Claim, a, quantity: str | None = None, layers: _Layers | None
     index of ``a``'s layers, built here when not given). KeyError when the spec has no such layer."""
     q = quantity or claim.quantity
     if claim.layer == INPUT:
-        from .layers.base import elems
+        from archstat.layers.base import elems
 
         vals = {"output_shape": a.input_shape, "activations": elems(a.input_shape),
                 "activation_bytes": 4 * elems(a.input_shape), "params": 0, "weights": 0, "macs": 0, "flops": 0}
@@ -509,8 +509,8 @@ def verify(specs: list[str] | None = None, claims: list[Claim] | None = None) ->
     """Every claim (default: the built-in ``specs/claims/``) about ``specs`` (default: all), judged, as one run.
     At most ``MAX_CLAIMS`` claims; each spec read and compiled once, analysed once per input, each layer name
     looked up once per analysis."""
-    from .claims import load_all
-    from .run import scope
+    from archstat.claims.store import load_all
+    from archstat.io.run import scope
 
     with scope():
         every = claims if claims is not None else load_all()

@@ -9,10 +9,10 @@ import json
 import math
 from pathlib import Path
 
-from ..errors import SpecError, UsageError, one_line
-from ..limits import MAX_DIM, MAX_RESULT_BYTES
-from ..reading import read_file
-from . import check_output, pyplot, save
+from archstat.errors import SpecError, UsageError, one_line
+from archstat.io.limits import MAX_DIM, MAX_RESULT_BYTES
+from archstat.io.reading import read_file
+from archstat.plot import check_output, pyplot, save
 
 KEY = ("spec", "impl", "device", "dtype", "channels_last", "compile")
 

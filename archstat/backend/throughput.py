@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass
 
 import torch
 
-from . import build
+from archstat.backend import build
 
 # Dense (no structured sparsity) peak TFLOP/s from NVIDIA's datasheets. fp32: CUDA cores; tf32/bf16/fp16: tensor
 # cores. Matched against torch.cuda.get_device_name() by the regular expressions, in order.
@@ -91,7 +91,7 @@ class Row:
 
 def predicted_peak_bytes(graph, batch: int, dtype: str) -> int:
     """Parameters + buffers + the engine's peak of live activations, for this batch and dtype."""
-    from ..engine import analyze
+    from archstat.core.engine import analyze
 
     t = analyze(graph, batch=batch, dtype=dtype).totals
     return t.param_bytes + t.buffer_bytes + t.peak_activation_bytes
@@ -130,7 +130,7 @@ def torchvision_model(spec: str):
     try:
         import torchvision.models as tvm
     except Exception as e:  # ImportError, or the CPU build's operator registration failure
-        from ..errors import UsageError
+        from archstat.errors import UsageError
 
         raise UsageError(f"--against torchvision: torchvision cannot be imported here ({type(e).__name__})") from None
     name, kw = TORCHVISION_NAMES.get(spec, (spec, {}))
@@ -186,7 +186,7 @@ def bench_one(graph, impl: str, batch: int, *, device: str, dtype: str, channels
 def sweep(graphs, batches, *, device="cpu", dtype="float32", channels_last=False, compile=False, warmup=5,
           iters=20, peak_override=None, against=None, progress=None) -> list[Row]:
     """Every spec x implementation x batch; ``progress(advance_by)`` is called after each measurement."""
-    from ..engine import analyze
+    from archstat.core.engine import analyze
 
     if device.startswith("cuda"):
         torch.backends.cudnn.benchmark = True

@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import dataclasses
 
-from .errors import ArchstatError, UsageError
+from archstat.core.notes import STRIDE_DOES_NOT_FIT, code_of
+from archstat.errors import ArchstatError, UsageError
 
 
 def parse_sizes(text: str) -> list[int]:
     """``32:1024:32`` (start:stop:step, stop included), ``224,256,299``, or a mix: ``32:64:16,299``. Each number
     is read by ``numbers.parse_count`` (ASCII digits, at most ``MAX_DIM``), and the count of sizes is worked out
     before any range is built, so ``0:1000000000:1`` is refused at once."""
-    from .errors import one_line
-    from .limits import MAX_DIM, MAX_SWEEP_SIZES
-    from .numbers import is_count, parse_count
+    from archstat.errors import one_line
+    from archstat.io.limits import MAX_DIM, MAX_SWEEP_SIZES
+    from archstat.language.numbers import is_count, parse_count
 
     bad = UsageError(f"--sizes must look like 32:1024:32 or 224,256,299, got '{one_line(text, 80)}'")
     ranges: list[tuple[int, int, int]] = []
@@ -51,13 +52,13 @@ def parse_sizes(text: str) -> list[int]:
 
 
 def sweep(graph, sizes: list[int], batch: int = 1, dtype: str = "float32") -> list[dict]:
-    from . import rf
-    from .engine import analyze
-    from .layers.base import spatial
+    from archstat.core import receptive_field as rf
+    from archstat.core.engine import analyze
+    from archstat.layers.base import spatial
 
     if not spatial(graph.input_shape):
         raise UsageError("sweep needs a spec whose input is C x H x W")
-    from .run import current
+    from archstat.io.run import current
 
     current().charge_sweep(len(sizes) * len(graph.nodes))  # sizes x layers, before any is analysed
     c = graph.input_shape[0]
@@ -77,7 +78,7 @@ def sweep(graph, sizes: list[int], batch: int = 1, dtype: str = "float32") -> li
         t = a.totals
         field = rf.as_json(t.field, (s, s))
         size = field["size"]
-        unfit = sorted({name for name, note in a.notes if "never seen" in note})
+        unfit = sorted({name for name, note in a.notes if code_of(note) == STRIDE_DOES_NOT_FIT})
         row.update(output_shape="x".join(map(str, a.layers[-1].output_shape)), params=t.params, macs=t.macs,
                    flops=t.flops, activations=t.activations, peak_activation_bytes=t.peak_activation_bytes,
                    rf_size=size if not isinstance(size, list) else max(size),

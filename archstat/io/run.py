@@ -13,8 +13,8 @@ import contextlib
 import contextvars
 import os
 
-from .errors import SpecError, UsageError
-from .limits import MAX_EXPANSION, MAX_READ_BYTES, MAX_SWEEP_CELLS, MAX_SYMBOLIC_WORK
+from archstat.errors import SpecError, UsageError
+from archstat.io.limits import MAX_EXPANSION, MAX_READ_BYTES, MAX_SWEEP_CELLS, MAX_SYMBOLIC_WORK
 
 
 class Run:

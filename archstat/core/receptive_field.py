@@ -1,7 +1,7 @@
 """Receptive fields on a DAG (Araujo, Norris and Sim, "Computing Receptive Fields of Convolutional Neural
 Networks", Distill 2019), per axis.
 
-A ``Field`` says which input pixels output position 0 of a layer depends on: ``size`` pixels starting at
+A ``ReceptiveField`` says which input pixels output position 0 of a layer depends on: ``size`` pixels starting at
 ``-padding`` (the effective padding), and neighbouring positions are ``stride`` input pixels apart (the effective
 stride). Through a layer whose window has stride ``s``, padding ``p`` and extent ``k`` (``Window``):
 
@@ -19,10 +19,11 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from .layers.base import GLOBAL, Window, frac_str
+from archstat.core.notes import RF_MERGE, Note
+from archstat.layers.base import GLOBAL, Window, frac_str
 
 
-class Field:
+class ReceptiveField:
     """Treated as immutable. A plain class with slots rather than a frozen dataclass: the engine makes one per layer,
     and a frozen dataclass's constructor costs three times as much."""
 
@@ -34,19 +35,19 @@ class Field:
         self.padding = padding
 
     def __eq__(self, other):
-        return (other.__class__ is Field and self.size == other.size and self.stride == other.stride
+        return (other.__class__ is ReceptiveField and self.size == other.size and self.stride == other.stride
                 and self.padding == other.padding)
 
     def __hash__(self):
         return hash((self.size, self.stride, self.padding))
 
     def __repr__(self):
-        return f"Field(size={self.size}, stride={self.stride}, padding={self.padding})"
+        return f"ReceptiveField(size={self.size}, stride={self.stride}, padding={self.padding})"
 
-    def through(self, w: Window) -> "Field":
+    def through(self, w: Window) -> "ReceptiveField":
         (r0, r1), (j0, j1), (p0, p1) = self.size, self.stride, self.padding
         (k0, k1), (s0, s1), (q0, q1) = w.extent, w.stride, w.padding
-        return Field((r0 + j0 * (k0 - 1), r1 + j1 * (k1 - 1)), (j0 * s0, j1 * s1), (p0 + j0 * q0, p1 + j1 * q1))
+        return ReceptiveField((r0 + j0 * (k0 - 1), r1 + j1 * (k1 - 1)), (j0 * s0, j1 * s1), (p0 + j0 * q0, p1 + j1 * q1))
 
     def centre(self, axis: int):
         return Fraction(self.size[axis] - 1, 2) - self.padding[axis]
@@ -56,7 +57,7 @@ class Field:
         return (self.size[0] - 1 - 2 * self.padding[0], self.size[1] - 1 - 2 * self.padding[1])
 
 
-START = Field((1, 1), (1, 1), (0, 0))
+START = ReceptiveField((1, 1), (1, 1), (0, 0))
 
 
 def merge(fields: list) -> tuple[object, str | None]:
@@ -74,14 +75,14 @@ def merge(fields: list) -> tuple[object, str | None]:
         size.append(end - start + 1)
         pad.append(-start)
     stride = tuple(max(f.stride[a] for f in fields) for a in range(2))
-    out = Field(tuple(size), stride, tuple(pad))
+    out = ReceptiveField(tuple(size), stride, tuple(pad))
     notes = []
     if len({f.stride for f in fields}) > 1:
         notes.append("inputs disagree in effective stride (" + ", ".join(_pair(f.stride) for f in fields) + ")")
     if len({f.centre2() for f in fields}) > 1:
         notes.append("inputs' fields are not centred alike (centres at " +
                      ", ".join(_pair((f.centre(0), f.centre(1))) for f in fields) + ")")
-    return out, ("; ".join(notes) or None)
+    return out, (Note(RF_MERGE, "; ".join(notes)) if notes else None)
 
 
 def through(field, window):

@@ -5,18 +5,18 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .errors import SpecError
-from .graph import Graph
+from archstat.errors import SpecError
+from archstat.core.graph import Graph
 
-_HERE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parent.parent  # archstat/
 
 
 def specs_dir() -> Path:
     """``archstat/specs`` in an installed wheel; the repository's ``specs/`` in a checkout or editable install."""
-    for d in (_HERE / "specs", _HERE.parent / "specs"):
+    for d in (_PACKAGE / "specs", _PACKAGE.parent / "specs"):
         if d.is_dir():
             return d
-    return _HERE.parent / "specs"
+    return _PACKAGE.parent / "specs"
 
 
 def builtin_names() -> list[str]:
@@ -33,8 +33,8 @@ def resolve(name_or_path: str) -> Path | None:
     """A path to a spec file, or None for standard input ('-')."""
     if name_or_path == "-":
         return None
-    from .errors import one_line
-    from .reading import path_error
+    from archstat.errors import one_line
+    from archstat.io.reading import path_error
 
     if not isinstance(name_or_path, str) or not name_or_path:
         raise SpecError(f"a spec is a built-in name or a file, got {name_or_path!r}")
@@ -60,7 +60,7 @@ def resolve(name_or_path: str) -> Path | None:
 
 def read(name_or_path: str) -> tuple[bytes, str]:
     """The raw bytes of a spec and the name to report it under (a regular file, or standard input for '-')."""
-    from .reading import read_file, read_stdin
+    from archstat.io.reading import read_file, read_stdin
 
     path = resolve(name_or_path)
     if path is None:
@@ -77,12 +77,12 @@ def read(name_or_path: str) -> tuple[bytes, str]:
 
 def parse_input(text: str) -> tuple:
     """``3x227x227``, ``227x227`` (keep the spec's channels) or ``227``; returned as a partial shape."""
-    from .errors import UsageError
-    from .numbers import is_count, parse_count
+    from archstat.errors import UsageError
+    from archstat.language.numbers import is_count, parse_count
 
     parts = text.lower().replace("*", "x").replace(",", "x").split("x")
     if len(parts) not in (1, 2, 3) or not all(is_count(p) for p in parts):
-        from .errors import one_line
+        from archstat.errors import one_line
 
         raise UsageError(f"--input must look like 3x224x224, 224x224 or 224, got '{one_line(text, 60)}'")
     return tuple(parse_count(p, "--input: each size") for p in parts)
@@ -95,8 +95,8 @@ def parse_symbolic_input(text: str) -> list | None:
     """``3xHxW`` -> [3, 'H', 'W']; None when the text has no symbol (the numeric path). Symbols may not contain
     the letter x, which separates dimensions. Numbers are ASCII digits, 1 to ``MAX_DIM`` (as on the numeric path);
     a symbol name is ASCII, at most ``_MAX_SYMBOL_CHARS`` characters (it is printed in every expression)."""
-    from .errors import UsageError
-    from .numbers import clip, is_count, parse_count
+    from archstat.errors import UsageError
+    from archstat.language.numbers import clip, is_count, parse_count
 
     _MAX_SYMBOL_CHARS = 32
     parts = re.split(r"\s*[x,*]\s*", text.strip())
@@ -118,15 +118,15 @@ def parse_symbolic_input(text: str) -> list | None:
 
 
 def load_graph(name_or_path: str, input_shape: str | tuple | None = None) -> Graph:
-    from .run import scope
+    from archstat.io.run import scope
 
     with scope():
         return _load_graph(name_or_path, input_shape)
 
 
 def _load_graph(name_or_path: str, input_shape: str | tuple | None) -> Graph:
-    from .spec.expand import compile_spec, parse_input_shape
-    from .spec.yamlio import parse_yaml
+    from archstat.language.expand import compile_spec, parse_input_shape
+    from archstat.language.yamlio import parse_yaml
 
     data, shown = read(name_or_path)
     path = resolve(name_or_path)
@@ -138,7 +138,7 @@ def _load_graph(name_or_path: str, input_shape: str | tuple | None) -> Graph:
         if len(vals) < 3:
             base = getattr(doc, "get", lambda k: None)("input")
             if not isinstance(base, list) or len(base) != 3:
-                from .errors import UsageError
+                from archstat.errors import UsageError
 
                 raise UsageError("--input HxW needs a spec whose input is [C, H, W]; give CxHxW")
             vals = (base[0], vals[0], vals[-1])

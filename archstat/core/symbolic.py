@@ -26,11 +26,11 @@ from math import gcd
 
 import sympy as sp
 
-from .errors import ArchstatError, ShapeError, SpecError, UsageError
-from .graph import INPUT
-from .limits import MAX_ASSUMPTIONS, MAX_DIM, MAX_SYMBOLIC_OPS
-from .numbers import clip, parse_count
-from .run import current, scope
+from archstat.errors import ArchstatError, ShapeError, SpecError, UsageError
+from archstat.core.graph import INPUT
+from archstat.io.limits import MAX_ASSUMPTIONS, MAX_DIM, MAX_SYMBOLIC_OPS
+from archstat.language.numbers import clip, parse_count
+from archstat.io.run import current, scope
 
 _LOG: list = []  # conditions recorded by comparisons during one analysis
 
@@ -565,7 +565,7 @@ def _analyze(graph, dims, assumptions, batch) -> SymAnalysis:
     _reset()
     shapes = {INPUT: tuple(inp)}
     layers = []
-    from .layers.base import elems
+    from archstat.layers.base import elems
 
     for node in graph.nodes:
         layer = node.layer
@@ -598,7 +598,7 @@ def _adaptive_windows(layer, ins) -> None:
     """Adaptive pooling over a symbolic size sums its windows one by one, 8 operations a window after the first:
     refuse before the loop when that sum would be longer than MAX_SYMBOLIC_OPS (an output of 2**31 was a loop of
     2**31 sympy steps)."""
-    from .layers.adaptive_pool import AdaptiveAvgPool
+    from archstat.layers.adaptive_pool import AdaptiveAvgPool
 
     if not isinstance(layer, AdaptiveAvgPool) or not ins or len(ins[0]) != 3:
         return
@@ -612,7 +612,7 @@ def _adaptive_windows(layer, ins) -> None:
 
 def _finish(graph, layers, symbols, sample, rep, sizes, assumptions, inp, batch) -> SymAnalysis:
     """The closed forms after the assumptions' substitutions, each within MAX_SYMBOLIC_OPS; totals; conditions."""
-    from .layers.base import elems
+    from archstat.layers.base import elems
 
     subst = _substitution(symbols, rep, sizes, assumptions)
 

@@ -13,9 +13,9 @@ from yaml.constructor import SafeConstructor
 from yaml.reader import ReaderError
 from yaml.resolver import Resolver
 
-from ..errors import SpecError
-from ..numbers import check_int, yaml_int_text
-from ..limits import MAX_LIST_ITEMS, MAX_SPEC_BYTES, MAX_YAML_DEPTH, MAX_YAML_VALUES
+from archstat.errors import SpecError
+from archstat.language.numbers import check_int, yaml_int_text
+from archstat.io.limits import MAX_LIST_ITEMS, MAX_SPEC_BYTES, MAX_YAML_DEPTH, MAX_YAML_VALUES
 
 try:  # libyaml's scanner and parser when the wheel has it (~10x faster); its C composer recurses without a
     from yaml.cyaml import CParser as _Parser  # bound and crashes on deep nesting, so ours composes the events

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from . import build
+from archstat.backend import build
 
 MAC_OPS = ("conv", "linear", "addmm", "matmul", "bmm", "einsum", "mm")
 
@@ -145,8 +145,8 @@ def _fvcore(graph) -> dict:
 
 def check_specs(names: list[str], input=None, use_fvcore: bool = True) -> list[SpecCheck]:
     """``check_graph`` for each spec name or file, at its own input size or ``input``."""
-    from .. import load
-    from ..engine import analyze
+    from archstat import load
+    from archstat.core.engine import analyze
 
     out = []
     for name in names:

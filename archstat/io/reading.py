@@ -13,9 +13,9 @@ import os
 import stat
 import sys
 
-from .errors import ArchstatError, SpecError
-from .limits import MAX_SPEC_BYTES
-from .run import current
+from archstat.errors import ArchstatError, SpecError
+from archstat.io.limits import MAX_SPEC_BYTES
+from archstat.io.run import current
 
 class TooLarge(SpecError):
     """A file over its size limit."""

@@ -22,9 +22,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .errors import ArchstatError, UsageError, one_line
-from .reading import kind_of
-from .run import current
+from archstat.errors import ArchstatError, UsageError, one_line
+from archstat.io.reading import kind_of
+from archstat.io.run import current
 
 FORMAT_BY_SUFFIX = {".csv": "csv", ".json": "json", ".md": "markdown", ".markdown": "markdown", ".txt": "table"}
 _IN_PLACE_ROOTS = ("/dev/", "/proc/")

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 
 def compare_rows(specs: list[str], input=None, batch: int = 1, dtype: str = "float32") -> list[dict]:
-    from . import analyze
+    from archstat import analyze
 
     return [compare_row(analyze(s, input=input, batch=batch, dtype=dtype)) for s in specs]
 
 
 def compare_row(a) -> dict:
     """One architecture's row of the comparison, from its analysis."""
-    from . import rf
-    from .render.records import input_hw
+    from archstat.core import receptive_field as rf
+    from archstat.render.records import input_hw
 
     t = a.totals
     field = rf.as_json(t.field, input_hw(a))

@@ -10,11 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from . import rf
-from .errors import ArchstatError, ShapeError, UsageError
-from .graph import INPUT, Graph, Node
-from .layers.base import MergeMismatch, elems, fmt_shape, spatial
-from .limits import MAX_DIM
+from archstat.core.notes import RF_UNTRACKED, Note
+from archstat.core import receptive_field as rf
+from archstat.errors import ArchstatError, ShapeError, UsageError
+from archstat.core.graph import INPUT, Graph, Node
+from archstat.layers.base import MergeMismatch, elems, fmt_shape, spatial
+from archstat.io.limits import MAX_DIM
 
 DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8, "int8": 1}
 RF_BITS = 128  # a receptive field whose numbers outgrow this (strides compounding without end) is no longer tracked
@@ -32,7 +33,7 @@ class LayerResult:
     flops: int | None
     activations: int  # elements of the output, whole batch
     new_memory: bool  # False for in-place ops and views: their output shares its input's storage
-    field: object  # rf.Field, rf GLOBAL, or None (unknown)
+    field: object  # rf.ReceptiveField, rf GLOBAL, or None (unknown)
     notes: list[str]
     line: int | None
     frozen: bool = False
@@ -146,8 +147,8 @@ def _one(node: Node, shapes: dict, fields: dict, batch: int, memo: dict) -> Laye
         f = rf.through(in_field, window)
     else:
         f = None if in_field is None and layer.window(ins, out) is None else rf.GLOBAL
-    if f.__class__ is rf.Field and not _small(f):
-        notes.append(f"receptive field no longer tracked: its size, stride or padding outgrew 2**{RF_BITS}")
+    if f.__class__ is rf.ReceptiveField and not _small(f):
+        notes.append(Note(RF_UNTRACKED, f"receptive field no longer tracked: its size, stride or padding outgrew 2**{RF_BITS}"))
         f = None
     fields[node.name] = f
     return LayerResult(
@@ -177,7 +178,7 @@ def _rules(node: Node, ins: list) -> tuple:
 _RF_LIMIT = 1 << RF_BITS
 
 
-def _small(f: "rf.Field") -> bool:
+def _small(f: "rf.ReceptiveField") -> bool:
     """Whether every number of a field fits RF_BITS bits (a fraction: its numerator and denominator)."""
     for v in (*f.size, *f.stride, *f.padding):
         if v.__class__ is int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .layers.base import Layer
+from archstat.layers.base import Layer
 
 INPUT = "input"  # the name of the network input
 
@@ -32,7 +32,7 @@ class Graph:
     meta: dict = field(default_factory=dict)  # title, family, year, citations, notes
 
     def to_torch(self, device=None, dtype=None, channels_last: bool = False):
-        """This graph as an ``nn.Module`` (``archstat.torch.build``; needs ``pip install -e ".[torch]"``)."""
-        from .torch import build
+        """This graph as an ``nn.Module`` (``archstat.backend.build``; needs ``pip install -e ".[torch]"``)."""
+        from archstat.backend import build
 
         return build(self, device=device, dtype=dtype, channels_last=channels_last)

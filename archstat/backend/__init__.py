@@ -1,7 +1,7 @@
 """The PyTorch backend: any spec as an ``nn.Module`` (``pip install -e ".[torch]"``).
 
     >>> import archstat
-    >>> model = archstat.load("resnet50").to_torch()          # or archstat.torch.build(graph, ...)
+    >>> model = archstat.load("resnet50").to_torch()          # or archstat.backend.build(graph, ...)
     >>> model.get_submodule("layer1.0.conv1")
     Conv2d(64, 64, kernel_size=(1, 1), stride=(1, 1), bias=False)
 
@@ -20,8 +20,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..errors import ArchstatError, SpecError
-from ..graph import INPUT, Graph
+from archstat.errors import ArchstatError, SpecError
+from archstat.core.graph import INPUT, Graph
 
 
 class Block(nn.Module):

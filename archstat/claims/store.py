@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
-from .errors import SpecError
-from .limits import MAX_CLAIMS, MAX_SPEC_CHARS, MAX_VALUE_CHARS
+from archstat.errors import SpecError
+from archstat.io.limits import MAX_CLAIMS, MAX_SPEC_CHARS, MAX_VALUE_CHARS
 
 QUANTITIES = {
     "params": "parameters",
@@ -256,7 +256,7 @@ class Claim:
 
 
 def claims_dir() -> Path:
-    from .catalog import specs_dir
+    from archstat.language.catalog import specs_dir
 
     return specs_dir() / "claims"
 
@@ -267,7 +267,7 @@ _COUNTED: list = [None, 0]  # [the run, the claims its claim files have held so 
 def _count_claims(n: int, shown: str, lines: list) -> None:
     """Charge ``n`` claims of the file ``shown`` to the run; past ``MAX_CLAIMS`` (all files together) an error
     naming the file and the line of the first claim over the limit, before any of them is read."""
-    from .run import current
+    from archstat.io.run import current
 
     run = current()
     if _COUNTED[0] is not run:
@@ -282,8 +282,8 @@ def _count_claims(n: int, shown: str, lines: list) -> None:
 def load_file(path: Path, shown: str | None = None) -> list[Claim]:
     """The claims of one file: a regular file, read through ``reading.read_file`` (size-checked, registered as an
     input of the run), at most ``MAX_CLAIMS`` of them in one run; every problem is one line naming file and line."""
-    from .reading import read_file
-    from .spec.yamlio import Map, Seq, parse_yaml
+    from archstat.io.reading import read_file
+    from archstat.language.yamlio import Map, Seq, parse_yaml
 
     shown = shown or f"specs/claims/{path.name}"
     data = read_file(path, shown)
@@ -342,7 +342,7 @@ def check_spec(spec) -> str:
 
 
 def _claim(item, doc, shown, line) -> Claim:
-    from .spec.yamlio import Map
+    from archstat.language.yamlio import Map
 
     if not isinstance(item, Map):
         raise SpecError(f"a claim is a mapping with spec, quantity, value and source, got {_brief(item)}")

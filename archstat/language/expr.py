@@ -16,8 +16,8 @@ import math
 import operator
 import re
 
-from ..errors import SpecError
-from ..limits import MAX_EXPR_CHARS, MAX_EXPR_NODES, MAX_INT_DIGITS, MAX_STR_CHARS
+from archstat.errors import SpecError
+from archstat.io.limits import MAX_EXPR_CHARS, MAX_EXPR_NODES, MAX_INT_DIGITS, MAX_STR_CHARS
 
 _LIMIT = 10**MAX_INT_DIGITS
 
