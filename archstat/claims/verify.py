@@ -268,7 +268,8 @@ class _Layers:
 
 
 def _stats(rs) -> int:
-    return sum(r.buffers.get("running_mean", 0) + r.buffers.get("running_var", 0) for r in rs)
+    """Running-statistics elements (Keras's non-trainable parameters), as each layer kind names its own."""
+    return sum(r.buffers[b] for r in rs for b in r.node.layer.statistics_buffers)
 
 
 def _field_size(field):

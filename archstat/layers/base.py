@@ -235,6 +235,7 @@ class Layer:
     view: ClassVar[bool] = False  # a reshape of its input (flatten, identity): no new memory
     flops_rule: ClassVar[str] = ""  # the FLOPs rule in words, for explain and the README
     weight_layer: ClassVar[bool] = False  # counts towards "depth in weight layers"
+    statistics_buffers: ClassVar[tuple[str, ...]] = ()  # buffers Keras counts as non-trainable parameters
     data_inputs: ClassVar[int | None] = None  # inputs whose values flow into the output (None: all); the rest
     #                                           only give a size (crop's second input) and add nothing to its field
 

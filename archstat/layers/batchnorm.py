@@ -18,6 +18,7 @@ class BatchNorm(Pointwise):
     summary = "batch normalisation: 2C parameters (affine), 2C+1 buffers"
     fields = {"eps": Float(1e-5, min=0), "momentum": Float(0.1, min=0, max=1), "affine": Bool(True)}
     per_element = 2
+    statistics_buffers = ("running_mean", "running_var")  # not num_batches_tracked: Keras has no counter
     flops_rule = "2 per element (one multiply, one add: statistics and affine folded)"
 
     def params(self, ins):
