@@ -32,7 +32,7 @@ class ArchstatError(Exception):
         self.layer = layer
 
     def located(self, *, file: str | None = None, line: int | None = None,
-                layer: str | None = None) -> "ArchstatError":
+                layer: str | None = None) -> ArchstatError:
         """Fill in whatever location is still unknown (inner code knows the layer, outer code the file)."""
         if self.file is None:
             self.file = file

@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # the in-process timings use this checkout's archstat, as the subprocesses do
     sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchlib, beside this script
-from benchlib import env, first_line, machine_info, mark, targets_table, write_atomic  # noqa: E402
+from benchlib import env, first_line, machine_info, mark, targets_table, write_atomic
 
 DEFAULT_REPORT = ROOT / "reports" / "perf_core.md"
 
@@ -400,8 +400,6 @@ def bench_scaling(sizes: tuple[int, ...], rounds: int, min_time: float, max_trie
     land on one size only); per size the best over all its tries. In each round a size is tried once, or, when it
     is small, until min_time/rounds seconds are spent (at most max_tries/rounds tries). At SCALING_TARGET_N each
     round also times a run with the garbage collector disabled."""
-    import archstat
-    import archstat.core.engine
 
     out: dict = {}
     per_round = max(1, max_tries // rounds)

@@ -47,7 +47,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # this checkout's archstat, for the workers, the in-process timings and the CLI alike
     sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # benchlib, beside this script
-from benchlib import env, first_line, machine_info, mark, targets_table, write_atomic  # noqa: E402
+from benchlib import env, first_line, machine_info, mark, targets_table, write_atomic
 
 DEFAULT_REPORT = ROOT / "reports" / "perf.md"
 SCRIPT = "bench/bench_peers.py"
@@ -173,7 +173,7 @@ def _recording(by: dict, handler, counter: str):
         before = float(getattr(module, counter))
         handler(module, inp, out)
         key = type(module).__name__
-        by[key] = by.get(key, 0) + int(round(float(getattr(module, counter)) - before))
+        by[key] = by.get(key, 0) + round(float(getattr(module, counter)) - before)
     return hook
 
 
@@ -216,9 +216,7 @@ def _breakdown(peer: str, m, handle, total: int) -> dict:
         return {"by": "module", "counts": {k: v for k, v in by.items() if v}}
     if peer == "ptflops":
         from ptflops import get_model_complexity_info
-        from ptflops.pytorch_ops import MODULES_MAPPING
-
-        from ptflops.pytorch_ops import FUNCTIONAL_MAPPING, TENSOR_OPS_MAPPING
+        from ptflops.pytorch_ops import FUNCTIONAL_MAPPING, MODULES_MAPPING, TENSOR_OPS_MAPPING
 
         by = {}
         hooks = {cls: _recording(by, fn, "__flops__") for cls, fn in MODULES_MAPPING.items()}
@@ -688,7 +686,7 @@ def evaluate(e2e: dict, engine: dict, analysis: dict, sweep: dict, labels: list[
     for label in labels:
         e = engine.get(label)
         peers = {p: d["median"] for p, d in analysis.get(label, {}).items() if "error" not in d}
-        c = check_speedup(f"{label}: engine `analyze(graph)` vs the fastest peer's analysis step", 
+        c = check_speedup(f"{label}: engine `analyze(graph)` vs the fastest peer's analysis step",
                           e["analyze"] if e else None, peers, ENGINE_TARGET)
         if len(peers) < len(PEERS):
             c["ok"] = None if c["ok"] else c["ok"]

@@ -11,9 +11,9 @@ from typer.testing import CliRunner
 torch = pytest.importorskip("torch")  # the test extra installs it; .ci/run never skips this
 
 import archstat
+from archstat.backend import throughput as bench
 from archstat.cli import app
 from archstat.errors import UsageError
-from archstat.backend import throughput as bench
 
 runner = CliRunner()
 

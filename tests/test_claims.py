@@ -3,9 +3,9 @@ and the lecture notes' known slips are reported as slips, never rounded into mat
 
 import pytest
 
-from archstat.language.catalog import builtin_names
 from archstat.claims.store import load_all
 from archstat.claims.verify import verify
+from archstat.language.catalog import builtin_names
 
 RESULTS = verify()
 
@@ -17,10 +17,16 @@ def find(spec, quantity, claimed, layer=None):
     return hits
 
 
-def test_no_claim_is_a_mismatch():
+def test_no_claim_is_a_mismatch_but_its_source_s_acknowledged_errors():
+    """Every mismatch is one the claim file acknowledges as its source's error, pinned to archstat's figure (a
+    paper's table row its own widths contradict, a round figure quoted as a count): still a mismatch in every
+    output, listed in reports/verification.md, and few."""
     bad = [f"{r.claim.where}: {r.claim.spec} {r.claim.layer or ''} {r.claim.quantity} {r.claim.value.text}: "
-           f"{r.explanation}" for r in RESULTS if r.verdict == "mismatch"]
+           f"{r.explanation}" for r in RESULTS if r.verdict == "mismatch" and not r.acknowledged]
     assert not bad, "\n".join(bad)
+    acknowledged = [r for r in RESULTS if r.acknowledged]
+    assert all(r.verdict == "mismatch" for r in acknowledged)
+    assert len(acknowledged) <= 20
 
 
 def test_there_are_many_claims_with_sources():
@@ -43,7 +49,35 @@ def test_reference_parameter_counts_match(spec):
              and r.claim.value.unit == 1 and r.claim.value.number >= 10_000]
     for r in exact:
         assert r.verdict == "match" or "Keras" in r.explanation or "auxiliary" in r.explanation \
-            or r.explanation.startswith("by hand"), (spec, r.claim.value.text, r.explanation)
+            or r.claim.because is not None, (spec, r.claim.value.text, r.explanation)
+
+
+def test_no_verdict_rests_on_free_text():
+    """An explained claim is explained by a computation: the text a claim carries is only ever appended."""
+    for r in RESULTS:
+        if r.verdict == "explained":
+            assert not r.explanation.startswith(("by hand", "(the claim adds")), (r.claim.where, r.explanation)
+            if r.claim.explanation:
+                assert r.explanation.index("(the claim adds: ") > 0
+
+
+def test_claims_name_their_alternatives():
+    """The claims that name an alternative (because:) and are explained are explained by it: its figure is shown."""
+    from archstat.claims.because import MEASURES
+
+    named = [r for r in RESULTS if r.claim.because is not None and r.verdict == "explained"]
+    assert len(named) >= 25
+    for r in named:
+        first = r.explanation.split(":", 1)[0].lower()
+        assert any(first.startswith(m.lower()) for m in MEASURES.values()) or "depth" in first, r.explanation
+
+
+def test_lecun_connections_and_counts():
+    for layer, claimed in (("c1", "122,304"), ("s2", "5,880"), ("c3", "151,600"), ("s4", "2,000")):
+        (r,) = find("lenet5_original", "macs", claimed, layer)
+        assert r.verdict == "explained" and r.explanation.startswith(f"LeCun connections: {claimed}")
+    (r,) = find("lenet5_original", "macs", "340,908")
+    assert r.verdict == "explained" and r.explanation.startswith("LeCun connections: 340,908")
 
 
 def test_vgg16_memory_total_is_a_slip_of_the_notes():

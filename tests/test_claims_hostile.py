@@ -23,12 +23,13 @@ import pytest
 from conftest import cli_env, limit_memory
 
 import archstat
+from archstat.claims import compute as compute_mod
 from archstat.claims import store as claims_mod
 from archstat.claims import verify as verify_mod
 from archstat.claims.store import Claim, check_spec, load_file, parse_value
+from archstat.claims.verify import Book, judge, verify
 from archstat.errors import SpecError
 from archstat.io.run import scope
-from archstat.claims.verify import Book, judge, verify
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT_S = 10
@@ -54,7 +55,7 @@ def _claims(path: Path, *items: str) -> str:
 # ------------------------------------------------------------------------------------------------ values: time
 ADVERSARIAL = r'''
 import sys
-from archstat.claims import store as C
+from archstat.claims import values as C
 from archstat.errors import SpecError
 
 gens = [lambda n: " " * n, lambda n: "5" + " " * n + "y", lambda n: "5" + " " * n + "-",
@@ -164,6 +165,89 @@ def test_input_of_booleans_is_refused(tmp_path):
     with pytest.raises(SpecError) as e:
         load_file(tmp_path / name, name)
     assert str(e.value) == "c.yaml:3: 'input' must be [C, H, W], got [True, True, True]"
+
+
+# ------------------------------------------------------------------------------------------------ because: named alternatives
+@pytest.mark.parametrize("because,message", [
+    ("'by hand'", "'because' must be a mapping (keys: measure, spec, input, layer, only, without, plus, minus, "
+                  "prefixes, rounding, note), got 'by hand'"),
+    ("{}", "'because' names no alternative (give a measure, spec, input, layer, only, without, plus, minus, "
+           "prefixes or rounding)"),
+    ("{note: 'trust me'}", "'because' names no alternative (give a measure, spec, input, layer, only, without, "
+                           "plus, minus, prefixes or rounding)"),
+    ("{value: 138000000}", "unknown 'because' key 'value' (keys: measure, spec, input, layer, only, without, plus, "
+                           "minus, prefixes, rounding, note)"),
+    ("{measure: vibes}", "unknown 'because' measure 'vibes' (measures: params, trainable_params, weights, "
+                         "params_and_buffers, macs, flops, activations, connections, mults_adds, depth, "
+                         "weight_layers, output_shape)"),
+    ("{measure: 138000000}", "unknown 'because' measure 138000000 (measures: params, trainable_params, weights, "
+                             "params_and_buffers, macs, flops, activations, connections, mults_adds, depth, "
+                             "weight_layers, output_shape)"),
+    ("{only: conv}", "'because' 'only' must be a list of layer classes, kinds or name patterns, got 'conv'"),
+    ("{only: [1]}", "'because' 'only' entry must be a class (weight, parametric, frozen, bias, pool, depthwise), a "
+                    "layer kind or a layer-name pattern (no spaces, at most 100 characters), got 1"),
+    ("{without: ['a b']}", "'because' 'without' entry must be a class (weight, parametric, frozen, bias, pool, "
+                           "depthwise), a layer kind or a layer-name pattern (no spaces, at most 100 characters), "
+                           "got 'a b'"),
+    ("{input: [3, 224]}", "'because' 'input' must be [C, H, W], got [3, 224]"),
+    ("{input: [true, 1, 1]}", "'because' 'input' must be [C, H, W], got [True, 1, 1]"),
+    ("{spec: '-'}", "claim 'spec' is '-', standard input, which a claim cannot name; name a built-in spec or a "
+                    "spec file"),
+    ("{plus: {spec: resnet50}}", "'because' 'plus' must be a list of terms (mappings), got {'spec': 'resnet50'}"),
+    ("{plus: [7]}", "'because' 'plus' term must be a mapping (keys: measure, spec, input, layer, only, without), "
+                    "got 7"),
+    ("{plus: [{times: 2}]}", "unknown 'because' 'plus' term key 'times' (keys: measure, spec, input, layer, only, "
+                             "without)"),
+    ("{plus: [{plus: [{spec: a}]}]}", "unknown 'because' 'plus' term key 'plus' (keys: measure, spec, input, "
+                                      "layer, only, without)"),
+    ("{plus: [{}]}", "a 'because' plus or minus term must differ from the claim's own figure and from every "
+                     "other term"),
+    ("{spec: vgg19, plus: [{spec: vgg19}]}", "a 'because' plus or minus term must differ from the claim's own "
+                                             "figure and from every other term"),
+    ("{plus: [{spec: a}, {spec: b}, {spec: c}], minus: [{spec: d}, {spec: e}]}",
+     "'because' has more than 4 plus and minus terms"),
+    ("{prefixes: 1000}", "'because' 'prefixes' can only be binary (K = 1024), got 1000"),
+    ("{rounding: down}", "'because' 'rounding' can only be up, got 'down'"),
+    ("{measure: macs, note: [1]}", "'because' 'note' must be text, got [1]"),
+    ("", "'because' is empty; name an alternative (see specs/claims/README.md)"),
+], ids=lambda v: v[:30] if isinstance(v, str) else None)
+def test_bad_because_is_one_line(tmp_path, because, message):
+    name = _claims(tmp_path / "c.yaml", f"{{spec: vgg16, quantity: params, value: '138M', because: {because}}}")
+    with pytest.raises(SpecError) as e:
+        load_file(tmp_path / name, name)
+    assert str(e.value) == f"c.yaml:3: {message}"
+
+
+def test_bad_because_through_the_cli(tmp_path):
+    name = _claims(tmp_path / "c.yaml", "{spec: vgg16, quantity: params, value: '138M', because: {measure: luck}}")
+    rc, out, err = _verify(tmp_path, "--claims", name)
+    assert (rc, out) == (1, "")
+    assert err.startswith(f"{PREFIX}c.yaml:3: unknown 'because' measure 'luck'") and err.count("\n") == 1
+
+
+def test_because_cannot_carry_the_answer(tmp_path):
+    """No key takes a number: a literal, a multiple of the claim's own figure or a spec that is no spec gives
+    nothing to match; only engine figures can explain."""
+    for because in ("{measure: macs, spec: vgg16}", "{only: [weight], without: [weight]}",
+                    "{spec: examples/no_such_file}", "{layer: '138000000'}", "{only: ['138*']}"):
+        name = _claims(tmp_path / "c.yaml", f"{{spec: vgg16, quantity: params, value: '77M', because: {because}}}")
+        (c,) = load_file(tmp_path / name, name)
+        r = judge(c, Book(), [c])
+        assert r.verdict == "mismatch", (because, r.explanation)
+
+
+def test_because_terms_are_bounded_and_each_spec_compiled_once(monkeypatch):
+    calls = []
+    real = archstat.load
+    monkeypatch.setattr(archstat, "load", lambda *a: calls.append(a) or real(*a))
+    from archstat.claims.because import parse_because
+
+    b = parse_because({"plus": [{"spec": "resnet50_original"}], "minus": [{"spec": "resnet50"}]})
+    cs = [Claim(spec="resnet101", quantity="macs", value=parse_value("7.6 x 10^9"), source="s", file="c.yaml",
+                line=i, because=b) for i in range(50)]
+    results = verify(claims=cs)
+    assert {r.verdict for r in results} == {"explained"}
+    assert len(calls) == 3  # resnet101, resnet50_original, resnet50: once each for 50 claims
 
 
 def test_top_level_defaults_must_be_text(tmp_path):
@@ -300,7 +384,7 @@ def test_verify_refuses_more_claims_than_the_limit(monkeypatch):
 
 
 def test_analysed_layers_are_bounded(monkeypatch):
-    monkeypatch.setattr(verify_mod, "MAX_VERIFY_LAYERS", 100)  # vgg16 has more than 30 layers
+    monkeypatch.setattr(compute_mod, "MAX_VERIFY_LAYERS", 100)  # vgg16 has more than 30 layers
     cs = [Claim(spec="vgg16", quantity="params", value=parse_value("138M"), source="s", file="c.yaml", line=i,
                 input=(3, 32 * i, 32 * i)) for i in range(1, 10)]
     with pytest.raises(SpecError) as e:
@@ -310,7 +394,7 @@ def test_analysed_layers_are_bounded(monkeypatch):
 
 
 def test_named_specs_are_bounded(monkeypatch):
-    monkeypatch.setattr(verify_mod, "MAX_VERIFY_SPECS", 3)
+    monkeypatch.setattr(compute_mod, "MAX_VERIFY_SPECS", 3)
     cs = [Claim(spec=f"nosuch{i}", quantity="params", value=parse_value("1"), source="s", file="c.yaml", line=i)
           for i in range(10)]
     with pytest.raises(SpecError) as e:

@@ -140,7 +140,8 @@ def test_output_is_written_and_spec_protected(write_spec, tmp_path):
     path = write_spec("name: tiny\ninput: [1, 8, 8]\nlayers:\n  - conv: {out: 2, kernel: 3}\n")
     r = run("summary", path, "--output", path, "--format", "csv")
     assert r.exit_code == 2 and "refusing to overwrite" in r.output
-    assert open(path).read().startswith("name: tiny")
+    with open(path) as f:
+        assert f.read().startswith("name: tiny")
     out = tmp_path / "x.json"
     assert run("summary", path, "--output", str(out)).exit_code == 0
     assert json.loads(out.read_text())["name"] == "tiny"
@@ -179,7 +180,6 @@ def test_explain_names_the_block_library_a_layer_comes_from():
 
 def test_output_file_gets_ordinary_permissions(tmp_path):
     """--output writes through a temporary file (mkstemp makes it 0600); the result has a plain file's mode."""
-    import os
     import stat
 
     out = tmp_path / "s.csv"
@@ -203,7 +203,54 @@ def test_plain_summary_is_the_rich_summary_without_styles(name):
     from archstat.render.console import print_summary, summary_plain
 
     a = archstat.analyze(name)
-    c = Console(record=True, width=2000, file=open(os.devnull, "w"))
+    c = Console(record=True, width=2000, file=io.StringIO())
     print_summary(a, c)
     assert c.export_text() == summary_plain(a)
     assert "\x1b[" not in summary_plain(a)
+
+
+def test_cli_start_imports_nothing_heavy():
+    code = ("import sys, archstat.cli\n"
+            "print(sorted(m for m in ('torch', 'fvcore', 'pandas', 'numpy', 'sympy', 'matplotlib', 'rich')"
+            " if m in sys.modules))")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert p.stdout.strip() == "[]", p.stdout + p.stderr
+
+
+def test_find_layer_exact_suffix_or_usage_error():
+    from archstat.core.lookup import find_layer
+    from archstat.errors import UsageError
+
+    names = ["stage1.conv1", "stage2.conv1", "fc6", "stage2.conv2"]
+    assert find_layer(names, "fc6") == "fc6"
+    assert find_layer(names, "conv2") == "stage2.conv2"
+    with pytest.raises(UsageError, match=r"^f.yaml: no single layer named 'conv1'; candidates: stage1.conv1, "
+                                         r"stage2.conv1$"):
+        find_layer(names, "conv1", "f.yaml")
+    with pytest.raises(UsageError, match=r"candidates: fc6"):
+        find_layer(names, "fc7", "f.yaml")
+    with pytest.raises(UsageError, match=r"no single layer named 'zzz'$"):
+        find_layer(names, "zzz", "f.yaml")
+
+
+def test_parse_batches_is_pure():
+    from archstat.core.batches import parse_batches
+    from archstat.errors import UsageError
+
+    assert parse_batches("1,8, 32,") == [1, 8, 32]
+    for bad in ("x", "0", "", "1,-2"):
+        with pytest.raises(UsageError, match="--batch must be comma-separated"):
+            parse_batches(bad)
+    code = "import sys; from archstat.core.batches import parse_batches; parse_batches('1'); print('torch' in sys.modules)"
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert p.stdout.strip() == "False", p.stderr
+
+
+def test_list_prints_the_catalog_rows():
+    from archstat.language.catalog import catalog_rows
+
+    rows = catalog_rows()
+    r = run("list", "--format", "json")
+    assert r.exit_code == 0 and json.loads(r.output) == rows
+    vgg = next(x for x in rows if x["name"] == "vgg16")
+    assert vgg["params"] == 138_357_544 and vgg["input"] == "3x224x224"

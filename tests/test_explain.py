@@ -17,13 +17,13 @@ import pytest
 from typer.testing import CliRunner
 
 import archstat
-from archstat.language.catalog import builtin_names
 from archstat.cli import app
+from archstat.language.catalog import builtin_names
 
 SPECS = builtin_names()
 
 
-from conftest import arith  # noqa: E402
+from conftest import arith
 
 
 def test_arith_walker():
@@ -37,7 +37,7 @@ def test_arith_walker():
             arith(bad)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def analysis(name: str):
     return archstat.analyze(name)
 
@@ -92,7 +92,7 @@ def test_derivation_equals_engine(name):
     a = analysis(name)
     assert a.batch == 1
     problems = []
-    for r, ins, d in derivations(a):
+    for r, _ins, d in derivations(a):
         where = f"{name}: {r.name} ({r.kind})"
         needed = ["shape", "params"] + [k for k in ("macs", "flops") if getattr(r, k) is not None]
         missing = [k for k in needed if k not in d]
@@ -115,7 +115,7 @@ def test_derivation_equals_engine(name):
 def test_shape_lines_match_output(name):
     a = analysis(name)
     problems, windowed = [], 0
-    for r, ins, d in derivations(a):
+    for r, _ins, d in derivations(a):
         where = f"{name}: {r.name} ({r.kind})"
         assert isinstance(d["shape"], list) and all(isinstance(x, str) for x in d["shape"]), where
         axes = set()

@@ -467,8 +467,9 @@ def run_all(cases: list[Case], tmp: Path) -> dict[str, Outcome]:
             cwd.mkdir(parents=True, exist_ok=True)
             if c.make is not None:
                 c.make(cwd)
-            out, err = open(tmp / f"{c.name}.out", "wb+"), open(tmp / f"{c.name}.err", "wb+")
-            stdin = open(cwd / c.stdin, "rb") if c.stdin else subprocess.DEVNULL
+            # each handle lives as long as its process; closed when the process is collected
+            out, err = open(tmp / f"{c.name}.out", "wb+"), open(tmp / f"{c.name}.err", "wb+")  # noqa: SIM115
+            stdin = open(cwd / c.stdin, "rb") if c.stdin else subprocess.DEVNULL  # noqa: SIM115
             p = subprocess.Popen([sys.executable, "-m", "archstat", *c.argv], cwd=cwd, stdin=stdin, stdout=out,
                                  stderr=err, env=cli_env(), preexec_fn=limit_memory)
             running.append((c, p, time.monotonic(), out, err, stdin))

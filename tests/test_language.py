@@ -5,7 +5,7 @@ import pytest
 
 import archstat
 from archstat.errors import ArchstatError, ShapeError, SpecError
-from archstat.layers.base import GLOBAL
+from archstat.layers import GLOBAL
 
 
 def analyze_text(write_spec, text, **kw):

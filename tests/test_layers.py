@@ -1,6 +1,7 @@
-"""Every layer kind against hand-derived numbers (torchscan style).
+"""Every layer kind against its own hand-derived examples (torchscan style), found through the registry.
 
-Each expected value is written as the arithmetic that gives it, with PyTorch's documented rules:
+Each kind carries ``examples`` in its file (``archstat/layers/<kind>.py``), every expected value written as the
+arithmetic that gives it, with PyTorch's documented rules:
 
 - Conv2d / pooling:  H' = floor((H + p_top + p_bottom - d*(k-1) - 1) / s) + 1
 - ceil_mode:         H' = ceil(...) + 1, then H' -= 1 if (H'-1)*s >= H + p_top (a window may not start in the
@@ -9,37 +10,23 @@ Each expected value is written as the arithmetic that gives it, with PyTorch's d
 - AdaptiveAvgPool2d: window i of n over N inputs is floor(i*N/n) .. ceil((i+1)*N/n)
 
 and archstat's documented counting conventions (MACs of conv = output elements * (C/g)*kh*kw; FLOPs = 2*MACs
-+ bias adds; per-element FLOPs of the pointwise ops as the module docstrings state them).
++ bias adds; per-element FLOPs of the pointwise ops as the module docstrings state them). These tests run over
+the registry: a new kind's file is picked up with no edit here.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
 from fractions import Fraction
 
 import pytest
 
 from archstat.errors import ArchstatError, ShapeError, SpecError
-from archstat.layers import KINDS, REGISTRY
-from archstat.layers.base import MergeMismatch
+from archstat.layers import KINDS, REGISTRY, Example, MergeMismatch, lookup
 
-UNKNOWN = None  # a count archstat must report as unknown, never as 0
-
-
-@dataclass
-class Case:
-    id: str
-    kind: str
-    args: dict
-    ins: list
-    out: tuple
-    params: int
-    macs: int | None
-    flops: int | None
-    buffers: int = 0
-    tensors: dict | None = field(default=None)  # expected params() dict by tensor name, where worth checking
+CASES = [(cls, ex) for cls in KINDS.values() for ex in cls.examples]
+CASE_IDS = [ex.id for _, ex in CASES]
 
 
 def _adaptive_sum(n_in, n_out):
@@ -48,315 +35,78 @@ def _adaptive_sum(n_in, n_out):
                for i in range(n_out))
 
 
-CASES = [
-    # ------------------------------------------------------------------------------------------------ conv
-    # AlexNet conv1: (227 - 11)/4 + 1 = 55
-    Case("conv-alexnet-conv1", "conv", {"out": 96, "kernel": 11, "stride": 4}, [(3, 227, 227)], (96, 55, 55),
-         params=(11 * 11 * 3 + 1) * 96, macs=55 * 55 * 96 * (11 * 11 * 3),
-         flops=2 * (55 * 55 * 96 * 11 * 11 * 3) + 96 * 55 * 55,
-         tensors={"weight": 96 * 3 * 11 * 11, "bias": 96}),
-    # VGG 3x3 pad 1 keeps 224: (224 - 3 + 2)/1 + 1 = 224
-    Case("conv-square-3x3-pad1", "conv", {"out": 64, "kernel": 3, "padding": 1}, [(3, 224, 224)], (64, 224, 224),
-         params=(3 * 3 * 3 + 1) * 64, macs=224 * 224 * 64 * (3 * 3 * 3),
-         flops=2 * 224 * 224 * 64 * 27 + 64 * 224 * 224),
-    # Inception-v3 1x7 factorised conv, padding [0, 3]: H' = 17 - 1 + 1 = 17, W' = 17 + 6 - 7 + 1 = 17
-    Case("conv-rect-1x7-pad-0-3", "conv", {"out": 192, "kernel": [1, 7], "padding": [0, 3]}, [(768, 17, 17)],
-         (192, 17, 17), params=1 * 7 * 768 * 192 + 192, macs=17 * 17 * 192 * (1 * 7 * 768),
-         flops=2 * 17 * 17 * 192 * 7 * 768 + 192 * 17 * 17),
-    # the transposed factor 7x1, padding [3, 0], on a non-square map: H' = 9 + 6 - 7 + 1 = 9, W' = 12 - 1 + 1 = 12
-    Case("conv-rect-7x1-pad-3-0", "conv", {"out": 8, "kernel": [7, 1], "padding": [3, 0]}, [(4, 9, 12)],
-         (8, 9, 12), params=7 * 1 * 4 * 8 + 8, macs=9 * 12 * 8 * (7 * 4), flops=2 * 9 * 12 * 8 * 28 + 8 * 9 * 12),
-    # ResNet stem, stride 2, no bias: floor((224 + 6 - 7)/2) + 1 = 111 + 1 = 112; FLOPs = 2*MACs only
-    Case("conv-stride2-nobias", "conv", {"out": 64, "kernel": 7, "stride": 2, "padding": 3, "bias": False},
-         [(3, 224, 224)], (64, 112, 112), params=7 * 7 * 3 * 64, macs=112 * 112 * 64 * (7 * 7 * 3),
-         flops=2 * 112 * 112 * 64 * 147, tensors={"weight": 7 * 7 * 3 * 64}),
-    # stride that does not fit: floor((8 - 3)/2) + 1 = 2 + 1 = 3
-    Case("conv-stride2-floor", "conv", {"out": 2, "kernel": 3, "stride": 2}, [(1, 8, 8)], (2, 3, 3),
-         params=9 * 2 + 2, macs=3 * 3 * 2 * 9, flops=2 * 3 * 3 * 2 * 9 + 2 * 3 * 3),
-    # stride [2, 1]: H' = floor((10 - 3)/2) + 1 = 4, W' = 10 - 3 + 1 = 8
-    Case("conv-stride-2x1", "conv", {"out": 3, "kernel": 3, "stride": [2, 1]}, [(2, 10, 10)], (3, 4, 8),
-         params=9 * 2 * 3 + 3, macs=4 * 8 * 3 * 18, flops=2 * 4 * 8 * 3 * 18 + 3 * 4 * 8),
-    # dilation 2 keeps the size with padding 2: span = 2*(3-1) + 1 = 5, (32 + 4 - 5)/1 + 1 = 32
-    Case("conv-dilation2-pad2", "conv", {"out": 64, "kernel": 3, "padding": 2, "dilation": 2}, [(64, 32, 32)],
-         (64, 32, 32), params=(3 * 3 * 64 + 1) * 64, macs=32 * 32 * 64 * (9 * 64),
-         flops=2 * 32 * 32 * 64 * 576 + 64 * 32 * 32),
-    # dilation 2, stride 2, no padding: floor((11 - 5)/2) + 1 = 4; params do not grow with dilation
-    Case("conv-dilation2-stride2", "conv", {"out": 4, "kernel": 3, "dilation": 2, "stride": 2}, [(2, 11, 11)],
-         (4, 4, 4), params=9 * 2 * 4 + 4, macs=4 * 4 * 4 * 18, flops=2 * 4 * 4 * 4 * 18 + 4 * 4 * 4),
-    # groups 4: each filter sees 64/4 = 16 channels
-    Case("conv-groups4", "conv", {"out": 128, "kernel": 3, "padding": 1, "groups": 4}, [(64, 56, 56)],
-         (128, 56, 56), params=128 * (64 // 4) * 9 + 128, macs=56 * 56 * 128 * (64 // 4) * 9,
-         flops=2 * 56 * 56 * 128 * 16 * 9 + 128 * 56 * 56,
-         tensors={"weight": 128 * 16 * 9, "bias": 128}),
-    # padding 'same' (stride 1), odd kernel: pads 1 and 1, size kept
-    Case("conv-same-3x3", "conv", {"out": 32, "kernel": 3, "padding": "same"}, [(16, 28, 28)], (32, 28, 28),
-         params=9 * 16 * 32 + 32, macs=28 * 28 * 32 * 9 * 16, flops=2 * 28 * 28 * 32 * 144 + 32 * 28 * 28),
-    # padding 'same', even kernel 4: total 3 = 1 before + 2 after (PyTorch), size kept: 28 + 3 - 4 + 1 = 28
-    Case("conv-same-even-kernel", "conv", {"out": 32, "kernel": 4, "padding": "same"}, [(16, 28, 28)],
-         (32, 28, 28), params=16 * 16 * 32 + 32, macs=28 * 28 * 32 * 16 * 16,
-         flops=2 * 28 * 28 * 32 * 256 + 32 * 28 * 28),
-    # padding 'same' with dilation 3: total 3*(3-1) = 6, size kept
-    Case("conv-same-dilated", "conv", {"out": 8, "kernel": 3, "padding": "same", "dilation": 3}, [(8, 20, 20)],
-         (8, 20, 20), params=9 * 8 * 8 + 8, macs=20 * 20 * 8 * 72, flops=2 * 20 * 20 * 8 * 72 + 8 * 20 * 20),
-    # TF-style asymmetric [t, b, l, r] = [0, 1, 0, 1], stride 2: floor((112 + 1 - 3)/2) + 1 = 55 + 1 = 56
-    Case("conv-asym-pad-tf", "conv", {"out": 32, "kernel": 3, "stride": 2, "padding": [0, 1, 0, 1]},
-         [(32, 112, 112)], (32, 56, 56), params=9 * 32 * 32 + 32, macs=56 * 56 * 32 * 288,
-         flops=2 * 56 * 56 * 32 * 288 + 32 * 56 * 56),
-    # asymmetric, all four different: H' = 10 + 1 + 2 - 3 + 1 = 11, W' = 12 + 0 + 3 - 3 + 1 = 13
-    Case("conv-asym-pad-1-2-0-3", "conv", {"out": 5, "kernel": 3, "padding": [1, 2, 0, 3]}, [(8, 10, 12)],
-         (5, 11, 13), params=9 * 8 * 5 + 5, macs=11 * 13 * 5 * 72, flops=2 * 11 * 13 * 5 * 72 + 5 * 11 * 13),
-    # 'valid' is padding 0: 10 - 3 + 1 = 8
-    Case("conv-valid", "conv", {"out": 1, "kernel": 3, "padding": "valid"}, [(1, 10, 10)], (1, 8, 8),
-         params=9 + 1, macs=8 * 8 * 9, flops=2 * 8 * 8 * 9 + 8 * 8),
-    # ------------------------------------------------------------------------------------------------ dwconv
-    # MobileNet depthwise 3x3: one 3x3 filter per channel
-    Case("dwconv-3x3", "dwconv", {"kernel": 3, "padding": 1}, [(32, 112, 112)], (32, 112, 112),
-         params=32 * 1 * 9 + 32, macs=112 * 112 * 32 * (1 * 9), flops=2 * 112 * 112 * 32 * 9 + 32 * 112 * 112),
-    # multiplier 2, stride 2: out = 32*2 = 64 channels, each filter sees 1 channel; floor((112 + 2 - 3)/2) + 1 = 56
-    Case("dwconv-multiplier2-stride2", "dwconv", {"kernel": 3, "stride": 2, "padding": 1, "multiplier": 2},
-         [(32, 112, 112)], (64, 56, 56), params=64 * 1 * 9 + 64, macs=56 * 56 * 64 * 9,
-         flops=2 * 56 * 56 * 64 * 9 + 64 * 56 * 56),
-    # ------------------------------------------------------------------------------------------------ pwconv
-    # 1x1 conv: params in*out + out, MACs H*W*out*in
-    Case("pwconv", "pwconv", {"out": 64}, [(32, 56, 56)], (64, 56, 56), params=32 * 64 + 64,
-         macs=56 * 56 * 64 * 32, flops=2 * 56 * 56 * 64 * 32 + 64 * 56 * 56),
-    # 1x1 stride 2 without bias (ResNet downsample): floor((56 - 1)/2) + 1 = 28
-    Case("pwconv-stride2-nobias", "pwconv", {"out": 128, "stride": 2, "bias": False}, [(64, 56, 56)],
-         (128, 28, 28), params=64 * 128, macs=28 * 28 * 128 * 64, flops=2 * 28 * 28 * 128 * 64),
-    # ------------------------------------------------------------------------------------------------ deconv
-    # U-Net up-convolution 2x2 stride 2: (28-1)*2 + (2-1) + 1 = 56; weight C x out x 2 x 2;
-    # MACs: every input element times out*k*k (fvcore)
-    Case("deconv-unet-2x2-s2", "deconv", {"out": 512, "kernel": 2, "stride": 2}, [(1024, 28, 28)],
-         (512, 56, 56), params=1024 * 512 * 2 * 2 + 512, macs=1024 * 28 * 28 * (512 * 2 * 2),
-         flops=2 * 1024 * 28 * 28 * 512 * 4 + 512 * 56 * 56,
-         tensors={"weight": 1024 * 512 * 4, "bias": 512}),
-    # DCGAN 4x4 stride 2 padding 1 doubles: (7-1)*2 - 2*1 + (4-1) + 1 = 14
-    Case("deconv-k4-s2-p1", "deconv", {"out": 256, "kernel": 4, "stride": 2, "padding": 1, "bias": False},
-         [(512, 7, 7)], (256, 14, 14), params=512 * 256 * 16, macs=512 * 7 * 7 * 256 * 16,
-         flops=2 * 512 * 7 * 7 * 256 * 16),
-    # output_padding 1: (8-1)*2 - 2*1 + (3-1) + 1 + 1 = 16
-    Case("deconv-output-padding", "deconv", {"out": 16, "kernel": 3, "stride": 2, "padding": 1,
-                                             "output_padding": 1}, [(32, 8, 8)], (16, 16, 16),
-         params=32 * 16 * 9 + 16, macs=32 * 8 * 8 * 16 * 9, flops=2 * 32 * 8 * 8 * 16 * 9 + 16 * 16 * 16),
-    # groups 2 and stride 1: (5-1)*1 + (3-1) + 1 = 7; weight C x out/groups x k x k
-    Case("deconv-groups2", "deconv", {"out": 8, "kernel": 3, "groups": 2}, [(4, 5, 5)], (8, 7, 7),
-         params=4 * (8 // 2) * 9 + 8, macs=4 * 5 * 5 * (8 // 2) * 9, flops=2 * 4 * 5 * 5 * 4 * 9 + 8 * 7 * 7),
-    # dilation 2: (5-1)*1 + 2*(3-1) + 1 = 9
-    Case("deconv-dilation2", "deconv", {"out": 2, "kernel": 3, "dilation": 2, "bias": False}, [(1, 5, 5)],
-         (2, 9, 9), params=1 * 2 * 9, macs=1 * 5 * 5 * 2 * 9, flops=2 * 5 * 5 * 2 * 9),
-    # ------------------------------------------------------------------------------------------------ maxpool
-    # AlexNet overlapping pool: floor((55 - 3)/2) + 1 = 27; 3*3 - 1 = 8 comparisons per output
-    Case("maxpool-alexnet", "maxpool", {"kernel": 3, "stride": 2}, [(96, 55, 55)], (96, 27, 27),
-         params=0, macs=0, flops=96 * 27 * 27 * (3 * 3 - 1)),
-    # stride defaults to the kernel: 224/2 = 112
-    Case("maxpool-default-stride", "maxpool", {"kernel": 2}, [(64, 224, 224)], (64, 112, 112),
-         params=0, macs=0, flops=64 * 112 * 112 * (2 * 2 - 1)),
-    # ResNet pool with padding 1: floor((112 + 2 - 3)/2) + 1 = 55 + 1 = 56
-    Case("maxpool-resnet-pad1", "maxpool", {"kernel": 3, "stride": 2, "padding": 1}, [(64, 112, 112)],
-         (64, 56, 56), params=0, macs=0, flops=64 * 56 * 56 * 8),
-    # floor mode 112 -> floor(109/2) + 1 = 55 ...
-    Case("maxpool-112-floor", "maxpool", {"kernel": 3, "stride": 2}, [(64, 112, 112)], (64, 55, 55),
-         params=0, macs=0, flops=64 * 55 * 55 * 8),
-    # ... ceil mode (GoogLeNet): ceil(109/2) + 1 = 56; last window starts at 55*2 = 110 < 112: kept (PyTorch: 56)
-    Case("maxpool-112-ceil", "maxpool", {"kernel": 3, "stride": 2, "ceil_mode": True}, [(64, 112, 112)],
-         (64, 56, 56), params=0, macs=0, flops=64 * 56 * 56 * 8),
-    # 7x7, kernel 3 stride 3, floor: floor(4/3) + 1 = 2 (the last row is never seen)
-    Case("maxpool-7-k3s3-floor", "maxpool", {"kernel": 3, "stride": 3}, [(8, 7, 7)], (8, 2, 2),
-         params=0, macs=0, flops=8 * 2 * 2 * 8),
-    # ... ceil mode: ceil(4/3) + 1 = 3; last window starts at 2*3 = 6 < 7: kept (PyTorch: 3)
-    Case("maxpool-7-k3s3-ceil", "maxpool", {"kernel": 3, "stride": 3, "ceil_mode": True}, [(8, 7, 7)],
-         (8, 3, 3), params=0, macs=0, flops=8 * 3 * 3 * 8),
-    # ceil mode where PyTorch drops the last window: ceil((5 + 2 - 2)/2) + 1 = 4, but (4-1)*2 = 6 >= 5 + 1,
-    # so 3 (the same as floor((5 + 2 - 2)/2) + 1 = 3)
-    Case("maxpool-ceil-drops-window", "maxpool", {"kernel": 2, "stride": 2, "padding": 1, "ceil_mode": True},
-         [(8, 5, 5)], (8, 3, 3), params=0, macs=0, flops=8 * 3 * 3 * (2 * 2 - 1)),
-    # dilation 2: span 5, 9 - 5 + 1 = 5
-    Case("maxpool-dilation2", "maxpool", {"kernel": 3, "stride": 1, "dilation": 2}, [(4, 9, 9)], (4, 5, 5),
-         params=0, macs=0, flops=4 * 5 * 5 * 8),
-    # ------------------------------------------------------------------------------------------------ avgpool
-    # 2x2 stride 2: kh*kw = 4 FLOPs per output (3 adds, 1 divide)
-    Case("avgpool-2x2", "avgpool", {"kernel": 2, "stride": 2}, [(64, 8, 8)], (64, 4, 4),
-         params=0, macs=0, flops=64 * 4 * 4 * (2 * 2)),
-    # Inception branch pool 3x3 stride 1 pad 1: 35 + 2 - 3 + 1 = 35
-    Case("avgpool-3x3-s1-p1", "avgpool", {"kernel": 3, "stride": 1, "padding": 1}, [(192, 35, 35)],
-         (192, 35, 35), params=0, macs=0, flops=192 * 35 * 35 * 9),
-    # ceil mode: ceil((14 - 3)/2) + 1 = 6 + 1 = 7 (floor would give 6); last start 12 < 14: kept
-    Case("avgpool-ceil", "avgpool", {"kernel": 3, "stride": 2, "ceil_mode": True}, [(8, 14, 14)], (8, 7, 7),
-         params=0, macs=0, flops=8 * 7 * 7 * 9),
-    # ------------------------------------------------------------------------------------------------ adaptive
-    # 6x6 -> 6x6: windows of 1, sums 6 and 6
-    Case("adaptive-identity-6", "adaptive_avgpool", {"size": 6}, [(256, 6, 6)], (256, 6, 6),
-         params=0, macs=0, flops=256 * 6 * 6),
-    # 14 -> 7: windows of 2, sum 14 per axis
-    Case("adaptive-14-to-7", "adaptive_avgpool", {"size": 7}, [(512, 14, 14)], (512, 7, 7),
-         params=0, macs=0, flops=512 * 14 * 14),
-    # 13 -> 6 (AlexNet at 227 without the last pool's fit): windows [0,3) [2,5) [4,7) [6,9) [8,11) [10,13),
-    # each 3 long: sum 6*3 = 18 per axis
-    Case("adaptive-13-to-6", "adaptive_avgpool", {"size": 6}, [(256, 13, 13)], (256, 6, 6),
-         params=0, macs=0, flops=256 * (6 * 3) * (6 * 3)),
-    # [2, 3] from 5x7: H windows [0,3) [2,5) -> 6; W windows [0,3) [2,5) [4,7) -> 9
-    Case("adaptive-rect-5x7-to-2x3", "adaptive_avgpool", {"size": [2, 3]}, [(8, 5, 7)], (8, 2, 3),
-         params=0, macs=0, flops=8 * (3 + 3) * (3 + 3 + 3)),
-    # upsampling 3 -> 4: windows [0,1) [0,2) [1,3) [2,3) -> 1 + 2 + 2 + 1 = 6 per axis
-    Case("adaptive-3-to-4", "adaptive_avgpool", {"size": 4}, [(2, 3, 3)], (2, 4, 4),
-         params=0, macs=0, flops=2 * (1 + 2 + 2 + 1) * (1 + 2 + 2 + 1)),
-    # 10 -> 3: [0,4) [3,7) [6,10) -> 12 (windows overlap); cross-checked by the independent helper
-    Case("adaptive-10-to-3", "adaptive_avgpool", {"size": 3}, [(1, 10, 10)], (1, 3, 3),
-         params=0, macs=0, flops=1 * (4 + 4 + 4) * _adaptive_sum(10, 3)),
-    # ------------------------------------------------------------------------------------------------ global
-    # ResNet head: one add per input element, the divides are within the window count: C*H*W
-    Case("global-avgpool", "global_avgpool", {}, [(2048, 7, 7)], (2048, 1, 1), params=0, macs=0,
-         flops=2048 * 7 * 7),
-    # ------------------------------------------------------------------------------------------------ linear
-    # AlexNet fc6: 9216*4096 weights + 4096 biases
-    Case("linear-fc6", "linear", {"out": 4096}, [(9216,)], (4096,), params=9216 * 4096 + 4096,
-         macs=9216 * 4096, flops=2 * 9216 * 4096 + 4096, tensors={"weight": 9216 * 4096, "bias": 4096}),
-    Case("linear-nobias", "linear", {"out": 10, "bias": False}, [(512,)], (10,), params=512 * 10,
-         macs=512 * 10, flops=2 * 512 * 10),
-    # ------------------------------------------------------------------------------------------------ views
-    Case("flatten", "flatten", {}, [(256, 6, 6)], (256 * 6 * 6,), params=0, macs=0, flops=0),
-    Case("identity", "identity", {}, [(5, 6, 7)], (5, 6, 7), params=0, macs=0, flops=0),
-    # ------------------------------------------------------------------------------------------------ norms
-    # batchnorm: gamma + beta = 2C params; running mean + var + num_batches_tracked = 2C + 1 buffers;
-    # 2 FLOPs per element (folded scale and shift)
-    Case("batchnorm", "batchnorm", {}, [(64, 112, 112)], (64, 112, 112), params=2 * 64, macs=0,
-         flops=64 * 112 * 112 * 2, buffers=2 * 64 + 1, tensors={"weight": 64, "bias": 64}),
-    Case("batchnorm-no-affine", "batchnorm", {"affine": False}, [(32, 4, 4)], (32, 4, 4), params=0, macs=0,
-         flops=32 * 4 * 4 * 2, buffers=2 * 32 + 1),
-    Case("batchnorm-flat", "batchnorm", {}, [(512,)], (512,), params=2 * 512, macs=0, flops=512 * 2,
-         buffers=2 * 512 + 1),
-    # LRN size 5: 2*5 + 3 = 13 FLOPs per element
-    Case("lrn-alexnet", "lrn", {"size": 5}, [(96, 55, 55)], (96, 55, 55), params=0, macs=0,
-         flops=96 * 55 * 55 * (2 * 5 + 3)),
-    Case("lrn-size3", "lrn", {"size": 3, "alpha": 1e-4, "beta": 0.75, "k": 2}, [(4, 2, 2)], (4, 2, 2),
-         params=0, macs=0, flops=4 * 2 * 2 * (2 * 3 + 3)),
-    # dropout is the identity at inference
-    Case("dropout", "dropout", {"p": 0.5}, [(4096,)], (4096,), params=0, macs=0, flops=0),
-    # ------------------------------------------------------------------------------------------------ activations
-    # per-element FLOPs from activation.py's docstring
-    Case("relu", "relu", {}, [(64, 56, 56)], (64, 56, 56), params=0, macs=0, flops=64 * 56 * 56 * 1),
-    Case("relu-flat", "relu", {}, [(4096,)], (4096,), params=0, macs=0, flops=4096 * 1),
-    Case("relu6", "relu6", {}, [(32, 7, 7)], (32, 7, 7), params=0, macs=0, flops=32 * 7 * 7 * 2),
-    Case("leaky_relu", "leaky_relu", {"slope": 0.2}, [(16, 8, 8)], (16, 8, 8), params=0, macs=0,
-         flops=16 * 8 * 8 * 2),
-    Case("tanh", "tanh", {}, [(100,)], (100,), params=0, macs=0, flops=100 * 5),
-    Case("sigmoid", "sigmoid", {}, [(8, 3, 3)], (8, 3, 3), params=0, macs=0, flops=8 * 3 * 3 * 4),
-    Case("hardswish", "hardswish", {}, [(16, 4, 4)], (16, 4, 4), params=0, macs=0, flops=16 * 4 * 4 * 5),
-    Case("silu", "silu", {}, [(24, 5, 5)], (24, 5, 5), params=0, macs=0, flops=24 * 5 * 5 * 5),
-    Case("gelu", "gelu", {}, [(768,)], (768,), params=0, macs=0, flops=768 * 5),
-    # PReLU: one slope per channel by default (compare + multiply = 2 per element)
-    Case("prelu", "prelu", {}, [(64, 56, 56)], (64, 56, 56), params=64, macs=0, flops=64 * 56 * 56 * 2,
-         tensors={"weight": 64}),
-    Case("prelu-shared", "prelu", {"shared": True}, [(64, 56, 56)], (64, 56, 56), params=1, macs=0,
-         flops=64 * 56 * 56 * 2),
-    # softmax: 5 per element
-    Case("softmax", "softmax", {}, [(1000,)], (1000,), params=0, macs=0, flops=1000 * 5),
-    # ------------------------------------------------------------------------------------------------ merges
-    # add of 3 inputs: 3 - 1 = 2 adds per element
-    Case("add-3-inputs", "add", {}, [(256, 56, 56)] * 3, (256, 56, 56), params=0, macs=0,
-         flops=256 * 56 * 56 * (3 - 1)),
-    Case("add-2-flat", "add", {}, [(10,), (10,)], (10,), params=0, macs=0, flops=10 * 1),
-    # Inception concat 64 + 128 + 32 + 32 = 256 channels
-    Case("concat-inception", "concat", {}, [(64, 28, 28), (128, 28, 28), (32, 28, 28), (32, 28, 28)],
-         (64 + 128 + 32 + 32, 28, 28), params=0, macs=0, flops=0),
-    Case("concat-flat", "concat", {}, [(10,), (20,)], (10 + 20,), params=0, macs=0, flops=0),
-    # SE scaling: (C,H,W) * (C,1,1) broadcasts to (C,H,W), one multiply per output element
-    Case("mul-broadcast", "mul", {}, [(256, 56, 56), (256, 1, 1)], (256, 56, 56), params=0, macs=0,
-         flops=256 * 56 * 56),
-    Case("mul-broadcast-reversed", "mul", {}, [(256, 1, 1), (256, 56, 56)], (256, 56, 56), params=0, macs=0,
-         flops=256 * 56 * 56),
-    Case("mul-same", "mul", {}, [(4, 3, 3), (4, 3, 3)], (4, 3, 3), params=0, macs=0, flops=4 * 3 * 3),
-    # ------------------------------------------------------------------------------------------------ reshuffles
-    Case("channel_shuffle", "channel_shuffle", {"groups": 3}, [(240, 28, 28)], (240, 28, 28), params=0, macs=0,
-         flops=0),
-    # ShuffleNet v2 channel split: the second half of 116 channels, a view
-    Case("slice-range", "slice", {"start": 58}, [(116, 28, 28)], (116 - 58, 28, 28), params=0, macs=0, flops=0),
-    Case("slice-start-stop", "slice", {"start": 2, "stop": 5}, [(8,)], (5 - 2,), params=0, macs=0, flops=0),
-    # LeNet-5 C3: one of its maps reads S2 maps 0, 4 and 5 (table I, wrapping round)
-    Case("slice-index", "slice", {"index": [4, 5, 0]}, [(6, 14, 14)], (3, 14, 14), params=0, macs=0, flops=0),
-    # nearest x2: a copy
-    Case("upsample-nearest", "upsample", {"scale": 2}, [(64, 28, 28)], (64, 56, 56), params=0, macs=0, flops=0),
-    # bilinear x2: 9 per output element
-    Case("upsample-bilinear", "upsample", {"scale": 2, "mode": "bilinear"}, [(64, 28, 28)], (64, 56, 56),
-         params=0, macs=0, flops=64 * 56 * 56 * 9),
-    # per-axis scale [2, 3]
-    Case("upsample-scale-2x3", "upsample", {"scale": [2, 3]}, [(3, 10, 10)], (3, 10 * 2, 10 * 3),
-         params=0, macs=0, flops=0),
-    # to a given size, bilinear: 9 * 3*20*30
-    Case("upsample-size", "upsample", {"size": [20, 30], "mode": "bilinear"}, [(3, 10, 10)], (3, 20, 30),
-         params=0, macs=0, flops=3 * 20 * 30 * 9),
-    # centre crop to a size
-    Case("crop-size", "crop", {"size": [56, 56]}, [(64, 64, 64)], (64, 56, 56), params=0, macs=0, flops=0),
-    # U-Net copy-and-crop: the skip (64x136x136) cropped to the up path's 104x104; channels of the first input
-    Case("crop-two-inputs", "crop", {}, [(64, 136, 136), (128, 104, 104)], (64, 104, 104), params=0, macs=0,
-         flops=0),
-    Case("zeropad-int", "zeropad", {"padding": 1}, [(3, 224, 224)], (3, 224 + 2, 224 + 2), params=0, macs=0,
-         flops=0),
-    Case("zeropad-hw", "zeropad", {"padding": [1, 2]}, [(3, 10, 10)], (3, 10 + 2, 10 + 4), params=0, macs=0,
-         flops=0),
-    Case("zeropad-tblr", "zeropad", {"padding": [0, 1, 2, 3]}, [(3, 10, 10)], (3, 10 + 0 + 1, 10 + 2 + 3),
-         params=0, macs=0, flops=0),
-    # SKNet's attention: 2C logits read as 2 x C, softmax across the 2 paths; 5 FLOPs per element
-    Case("softmax-groups", "softmax", {"groups": 2}, [(256, 1, 1)], (256, 1, 1), params=0, macs=0, flops=256 * 5),
-    # Caffe Scale after BatchNorm: gamma and beta per channel; multiply and add per element
-    Case("scale-bias", "scale", {}, [(64, 56, 56)], (64, 56, 56), params=2 * 64, macs=0, flops=2 * 64 * 56 * 56,
-         tensors={"weight": 64, "bias": 64}),
-    Case("scale-nobias", "scale", {"bias": False}, [(6, 14, 14)], (6, 14, 14), params=6, macs=0,
-         flops=6 * 14 * 14),
-    # Inception-ResNet's residual scaling: a constant factor, no parameters, one multiply per element
-    Case("scale-value", "scale", {"value": 0.17}, [(320, 35, 35)], (320, 35, 35), params=0, macs=0,
-         flops=320 * 35 * 35),
-    # LeNet-5 output: 10 RBF units on F6's 84 outputs; sum_j (x_j - w_ij)^2 is 3 FLOPs per weight
-    Case("rbf-lenet", "rbf", {"out": 10}, [(84,)], (10,), params=84 * 10, macs=84 * 10, flops=3 * 84 * 10,
-         tensors={"weight": 840}),
-    # ------------------------------------------------------------------------------------------------ custom
-    # nothing known: params 0 (default), MACs and FLOPs unknown (None, never 0)
-    Case("custom-unknown", "custom", {"op": "roi_align", "shape": [256, 7, 7]}, [(256, 50, 50)], (256, 7, 7),
-         params=0, macs=UNKNOWN, flops=UNKNOWN),
-    # MACs known, FLOPs still unknown
-    Case("custom-macs-only", "custom", {"shape": [10], "macs": 1000}, [(5, 5, 5)], (10,), params=0, macs=1000,
-         flops=UNKNOWN),
-    # everything given, including an explicit 0 MACs (known zero, not unknown)
-    Case("custom-all-given", "custom", {"op": "nms", "shape": [4, 2, 2], "params": 100, "macs": 0, "flops": 12},
-         [(4, 8, 8), (4, 2, 2)], (4, 2, 2), params=100, macs=0, flops=12),
-]
-
-
-def _analyse(case: Case):
-    layer = KINDS[case.kind].build(dict(case.args))
-    out = tuple(layer.output_shape(list(case.ins)))
+def _analyse(cls, ex: Example):
+    layer = cls.build(dict(ex.args))
+    out = tuple(layer.output_shape(list(ex.ins)))
     return layer, out
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_layer(case: Case):
-    layer, out = _analyse(case)
-    assert out == case.out
-    params = layer.params(case.ins)
-    assert sum(params.values()) == case.params
-    if case.tensors is not None:
-        assert params == case.tensors
-    assert sum(layer.buffers(case.ins).values()) == case.buffers
-    macs, flops = layer.macs(case.ins, out), layer.flops(case.ins, out)
-    if case.macs is None:
+@pytest.mark.parametrize("cls,ex", CASES, ids=CASE_IDS)
+def test_layer(cls, ex: Example):
+    layer, out = _analyse(cls, ex)
+    assert out == ex.out
+    params = layer.params(ex.ins)
+    assert sum(params.values()) == ex.params
+    if ex.tensors is not None:
+        assert params == ex.tensors
+    assert sum(layer.buffers(ex.ins).values()) == ex.buffers
+    macs, flops = layer.macs(ex.ins, out), layer.flops(ex.ins, out)
+    if ex.macs is None:
         assert macs is None, "an unknown count must be None, never 0"
     else:
-        assert macs == case.macs
-    if case.flops is None:
+        assert macs == ex.macs
+    if ex.flops is None:
         assert flops is None, "an unknown count must be None, never 0"
     else:
-        assert flops == case.flops
+        assert flops == ex.flops
 
 
-def test_every_kind_has_a_case():
-    covered = {c.kind for c in CASES}
-    missing = sorted(set(KINDS) - covered)
-    assert not missing, f"layer kinds without a test case: {missing}"
+def test_every_kind_has_an_example():
+    missing = sorted(kind for kind, cls in KINDS.items() if not cls.__dict__.get("examples"))
+    assert not missing, f"layer kinds without hand-derived examples in their file: {missing}"
 
 
-def test_case_ids_unique():
-    ids = [c.id for c in CASES]
-    assert len(ids) == len(set(ids))
+def test_example_ids_unique():
+    assert len(CASE_IDS) == len(set(CASE_IDS))
+    assert len(CASE_IDS) >= 95  # the 94 cases these examples were moved from, and hardsigmoid's
+
+
+def test_every_name_builds_its_examples():
+    """Every alias resolves to its kind's class and builds the same layer from the same arguments."""
+    for name, cls in REGISTRY.items():
+        assert lookup(name) is cls
+        for ex in cls.examples:
+            a, b = REGISTRY[name].build(dict(ex.args)), KINDS[cls.kind].build(dict(ex.args))
+            assert a.args == b.args and a.signature == b.signature and a.args_text() == b.args_text()
+    assert lookup("no_such_kind") is None
+
+
+def test_registration_refuses_a_taken_name():
+    from archstat.layers import Layer, register
+
+    class Twin(Layer):
+        kind = "twin_of_conv"
+        aliases = ("conv2d",)  # conv's alias
+
+    with pytest.raises(ValueError, match=r"'conv2d' .* already taken by archstat\.layers\.conv\.Conv"):
+        register(Twin)
+    assert "twin_of_conv" not in REGISTRY and lookup("conv2d") is KINDS["conv"]
+
+
+def test_arguments_are_a_frozen_record():
+    """Arguments live in ``layer.args`` (frozen, hashable), not as attributes that could shadow methods."""
+    import dataclasses
+
+    conv = KINDS["conv"].build({"out": 8, "kernel": 3})
+    assert conv.args.kernel == (3, 3) and conv.stride == (1, 1)  # attribute reads stay for reports and tests
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        conv.args.kernel = (5, 5)
+    hash(conv.args)
+    custom = KINDS["custom"].build({"shape": [4], "params": 7, "macs": 3})
+    assert custom.args.params == 7 and custom.params([(4,)]) == {"weight": 7}  # the argument, and the method
+    assert custom.args_text() == "shape=4, params=7, macs=3"
+    assert KINDS["pwconv"].build({"out": 4}).args.kernel == (1, 1)  # pinned by the variant, not an argument
+    assert KINDS["maxpool"].build({"kernel": 3}).args.stride == (3, 3)  # the stride defaults to the kernel
 
 
 def test_aliases_resolve_to_their_kind():
@@ -374,17 +124,17 @@ def test_batchnorm_buffer_names():
 
 
 def test_adaptive_helper_agrees_with_table():
-    # the independent helper reproduces the hand-derived window sums used above
+    # the independent helper reproduces the hand-derived window sums in adaptive_pool.py's examples
     assert _adaptive_sum(13, 6) == 6 * 3
     assert _adaptive_sum(5, 2) == 3 + 3
     assert _adaptive_sum(7, 3) == 3 + 3 + 3
     assert _adaptive_sum(3, 4) == 1 + 2 + 2 + 1
     assert _adaptive_sum(14, 7) == 14
+    assert _adaptive_sum(10, 3) == 4 + 4 + 4
 
 
 # ---------------------------------------------------------------------------------------------------- derivations
-from conftest import arith as _arith  # noqa: E402  (shared with test_explain.py)
-
+from conftest import arith as _arith
 
 _SHAPE_LINE = re.compile(r"^([HW])' = (.+?) = (-?[\d.]+)(?: -> (floor|ceil) (\d+)"
                          r"(?:, less the last window \(it would start in the padding\) = (\d+))?)?$")
@@ -420,16 +170,28 @@ def check_channel_line(line: str, out: tuple) -> None:
         assert m and int(m.group(1)) == out[0], f"{line!r}: output channels are {out[0]}"
 
 
-# kinds whose derivation states H' and W' as formulas
-WINDOWED = {"conv", "dwconv", "pwconv", "deconv", "maxpool", "avgpool", "zeropad"}
+def _states_axes(cls) -> bool:
+    """Whether the kind's derivation states H' and W' as formulas (on any of its examples): then it must on all."""
+    for ex in cls.examples:
+        layer, out = _analyse(cls, ex)
+        if any(_SHAPE_LINE.match(line) for line in layer.derivation(ex.ins, out)["shape"]):
+            return True
+    return False
 
 
-@pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_derivation_matches_numbers(case: Case):
-    layer, out = _analyse(case)
-    d = layer.derivation(case.ins, out)
-    assert _arith(d["params"]) == sum(layer.params(case.ins).values())
-    for key, value in (("macs", layer.macs(case.ins, out)), ("flops", layer.flops(case.ins, out))):
+WINDOWED = {kind for kind, cls in KINDS.items() if _states_axes(cls)}
+
+
+def test_windowed_kinds_found():
+    assert {"conv", "dwconv", "pwconv", "deconv", "maxpool", "avgpool", "zeropad"} <= WINDOWED
+
+
+@pytest.mark.parametrize("cls,ex", CASES, ids=CASE_IDS)
+def test_derivation_matches_numbers(cls, ex: Example):
+    layer, out = _analyse(cls, ex)
+    d = layer.derivation(ex.ins, out)
+    assert _arith(d["params"]) == sum(layer.params(ex.ins).values())
+    for key, value in (("macs", layer.macs(ex.ins, out)), ("flops", layer.flops(ex.ins, out))):
         if value is None:
             assert key not in d, f"{key} is unknown but the derivation gives {d[key]!r}"
         else:
@@ -438,7 +200,7 @@ def test_derivation_matches_numbers(case: Case):
     for line in d["shape"]:
         axes.add(check_shape_line(line, out))
         check_channel_line(line, out)
-    if case.kind in WINDOWED:
+    if cls.kind in WINDOWED:
         assert {"H", "W"} <= axes, f"no H'/W' formula lines in {d['shape']}"
 
 
@@ -503,6 +265,9 @@ ERRORS = [
     # PyTorch: pad should be at most half of the (effective) kernel: 2 > 3//2
     ("maxpool-pad-too-large", "maxpool", {"kernel": 3, "padding": 2}, [(3, 8, 8)], SpecError,
      r"padding 2 is more than half the window 3"),
+    # ... of the kernel itself, whatever the dilation: span 3*(2-1)+1 = 4 would allow 2, PyTorch's 2//2 = 1 does not
+    ("maxpool-dilated-pad-too-large", "maxpool", {"kernel": 2, "padding": 2, "dilation": 3}, [(3, 8, 8)], SpecError,
+     r"padding 2 is more than half the kernel 2 \(whatever the dilation\)"),
     ("pool-same", "avgpool", {"kernel": 3, "padding": "same"}, [(3, 8, 8)], SpecError,
      r"padding 'same' is not supported for pooling"),
     ("upsample-both", "upsample", {"scale": 2, "size": 8}, [(3, 4, 4)], SpecError,

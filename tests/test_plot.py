@@ -11,10 +11,10 @@ from typer.testing import CliRunner
 import archstat
 from archstat.cli import app
 from archstat.errors import ArchstatError
-from archstat.plot.throughput import read_results, series
 from archstat.plot.landscape import is_imagenet, landscape_rows
 from archstat.plot.profile import profile_rows, split
 from archstat.plot.receptive import rf_rows
+from archstat.plot.throughput import read_results, series
 
 pytest.importorskip("matplotlib")
 runner = CliRunner()
@@ -56,13 +56,16 @@ def test_profile_rows_are_the_engines_layers():
     assert len(rows) == len(a.layers) == 39
     assert sum(r["params"] for r in rows) == 138_357_544
     conv1 = rows[0]
-    assert conv1["layer"] == "stage1.conv1" and conv1["activation_bytes"] == 64 * 224 * 224 * 4
-    assert next(r for r in rows if r["layer"] == "stage1.relu1")["activation_bytes"] == 0  # in place
+    assert conv1["layer"] == "stage1.conv1" and conv1["activation_bytes"] == conv1["new_bytes"] == 64 * 224 * 224 * 4
+    relu1 = next(r for r in rows if r["layer"] == "stage1.relu1")  # in place: an output of that size, nothing new
+    assert (relu1["activation_bytes"], relu1["new_bytes"]) == (64 * 224 * 224 * 4, 0)
+    assert [(r["activation_bytes"], r["new_bytes"]) for r in rows] == [(x.activation_bytes, x.new_bytes)
+                                                                       for x in a.layers]
+    assert 4 * 224 * 224 * 3 + sum(r["new_bytes"] for r in rows) == a.totals.activation_bytes
     assert max(rows, key=lambda r: r["params"])["layer"] == "fc6"  # 25088 * 4096 + 4096
     s = split(rows)
     first = rows[:13]
-    assert s["memory_first_third"] == sum(r["activation_bytes"] for r in first) / sum(
-        r["activation_bytes"] for r in rows)
+    assert s["memory_first_third"] == sum(r["new_bytes"] for r in first) / sum(r["new_bytes"] for r in rows)
     assert s["params_last_third"] > 0.9  # fc6, fc7 and fc8 hold 89% of VGG-16's parameters on their own
 
 
@@ -71,7 +74,7 @@ def test_rf_rows_against_hand_computed_vgg16():
     rows = rf_rows(archstat.analyze("vgg16"))
     expect, rf, jump = {}, 1, 1
     depth = 0
-    for stage, n in enumerate((2, 2, 3, 3, 3)):
+    for n in (2, 2, 3, 3, 3):
         for _ in range(n):
             depth += 1
             rf += 2 * jump
@@ -112,9 +115,14 @@ def test_bench_reader_groups_series_and_keeps_oom(tmp_path):
     assert [r["batch"] for r in ours] == [1, 8, 256] and ours[-1]["status"] == "oom"
     assert ours[-1]["images_per_s"] is None
     out = tmp_path / "b.png"
-    r = runner.invoke(app, ["plot", "bench", str(p), "--output", str(out)])
+    r = runner.invoke(app, ["plot", "throughput", str(p), "--output", str(out)])
     assert r.exit_code == 0, r.output
     assert out.read_bytes()[:8] == PNG
+    old = tmp_path / "old.png"  # bench: the kind's old name, still accepted (and not in the help)
+    r = runner.invoke(app, ["plot", "bench", str(p), "--output", str(old)])
+    assert r.exit_code == 0, r.output
+    assert old.read_bytes() == out.read_bytes()
+    assert "bench" not in runner.invoke(app, ["plot", "--help"]).output.split("Arguments")[0]
     j = tmp_path / "b.json"
     j.write_text(json.dumps([{k: v for k, v in r.items() if k != "file"} for r in rows]))
     assert len(read_results([str(j)])) == 4
@@ -165,6 +173,8 @@ def test_cli_svg_has_no_date(tmp_path):
     (["rf", "alexnet"], "give --output FILE.png"),
     (["rf", "alexnet", "--output", "x.txt"], "--output must end in .png, .svg or .pdf"),
     (["bench", "--output", "x.png"], "plot bench needs result files"),
+    (["throughput", "--output", "x.png"], "plot throughput needs result files"),
+    (["benchmark", "--output", "x.png"], "Invalid value for"),
     (["landscape", "alexnet", "lenet5", "--output", "x.png"], "none of the specs has an ImageNet top-1"),
 ])
 def test_cli_usage_errors(args, message, tmp_path, monkeypatch):

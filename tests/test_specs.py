@@ -5,7 +5,7 @@ import pytest
 
 import archstat
 from archstat.language.catalog import builtin_names, specs_dir
-from archstat.layers.base import elems
+from archstat.layers import elems
 
 SPECS = builtin_names()
 

@@ -8,8 +8,8 @@ from typer.testing import CliRunner
 
 import archstat
 from archstat.cli import app
-from archstat.errors import UsageError
 from archstat.core.sweep import findings, parse_sizes, sweep
+from archstat.errors import UsageError
 
 runner = CliRunner()
 

@@ -10,10 +10,10 @@ import sympy as sp
 from typer.testing import CliRunner
 
 import archstat
-from archstat.language.catalog import builtin_names, parse_symbolic_input
 from archstat.core.engine import analyze
-from archstat.errors import ArchstatError, UsageError
 from archstat.core.symbolic import analyze_symbolic, parse_assumption
+from archstat.errors import ArchstatError, UsageError
+from archstat.language.catalog import builtin_names, parse_symbolic_input
 
 runner = CliRunner()
 H, W = sp.Symbol("H", integer=True, positive=True), sp.Symbol("W", integer=True, positive=True)

@@ -20,15 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from conftest import Outcome, cli_env, limit_memory
 import sympy as sp
+from conftest import Outcome, cli_env, limit_memory
 
 import archstat
-from archstat.language.catalog import parse_symbolic_input
+from archstat.core.symbolic import SymAnalysis, SymLayer, analyze_symbolic, parse_assumption, resolve_assumptions
 from archstat.errors import ShapeError, SpecError, UsageError
 from archstat.io.limits import MAX_ASSUMPTIONS, MAX_DIM, MAX_SYMBOLIC_OPS, MAX_SYMBOLIC_WORK
 from archstat.io.run import scope
-from archstat.core.symbolic import SymAnalysis, SymLayer, analyze_symbolic, parse_assumption, resolve_assumptions
+from archstat.language.catalog import parse_symbolic_input
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT_S = 10  # every case answers in about 3 s or less on a laptop; before the budget some took minutes
@@ -200,7 +200,7 @@ def outcomes(request, tmp_path_factory) -> dict:
     while pending or running:
         while pending and len(running) < workers:
             c = pending.pop(0)
-            out, err = open(d / f"{c.name}.out", "wb+"), open(d / f"{c.name}.err", "wb+")
+            out, err = open(d / f"{c.name}.out", "wb+"), open(d / f"{c.name}.err", "wb+")  # noqa: SIM115
             p = subprocess.Popen([sys.executable, "-m", "archstat", *c.argv], cwd=d, stdin=subprocess.DEVNULL,
                                  stdout=out, stderr=err, env=cli_env(), preexec_fn=limit_memory)
             running.append((c, p, time.monotonic(), out, err))

@@ -1,10 +1,14 @@
 """Property test: random valid specs, built by the torch backend, agree with the engine layer by layer.
 
-Hypothesis generates chains and branches over every layer kind that has a PyTorch equivalent, with random
-(also rectangular) kernels, strides, paddings (symmetric, asymmetric, 'same'), dilations, groups, ceil modes and
-input sizes, including sizes where the stride does not fit. For every layer: engine shape == torch shape, engine
-parameters == torch's numel, engine buffers == torch's persistent buffers, and on every layer engine MACs ==
-fvcore's conv/linear/matmul count and 2 x engine MACs == FlopCounterMode's count.
+Hypothesis generates chains and branches over every layer kind that has a PyTorch equivalent, found through the
+registry (a new kind's file is covered with no edit here). Each kind's arguments are drawn from its own schema
+(``fields``) by a generic mapping from argument type to a strategy with small bounds: random (also rectangular)
+kernels, strides, paddings (symmetric, asymmetric, 'same'), dilations, groups, ceil modes and input sizes,
+including sizes where the stride does not fit. The kind's hints decide where it may appear: ``accepts``
+(C x H x W maps, flat vectors), ``min_inputs``/``max_inputs`` (merges take branches); a kind without a torch
+module (``custom``) is skipped by asking it. Draws the engine refuses are skipped. For every layer: engine shape
+== torch shape, engine parameters == torch's numel, engine buffers == torch's persistent buffers, and on every
+layer engine MACs == fvcore's conv/linear/matmul count and 2 x engine MACs == FlopCounterMode's count.
 """
 
 from __future__ import annotations
@@ -19,140 +23,117 @@ from hypothesis import strategies as st
 torch = pytest.importorskip("torch")  # installed by .ci/run and the test extra: never skipped in CI
 pytest.importorskip("fvcore")
 
+from archstat.backend.check import check_graph
 from archstat.core.engine import analyze
 from archstat.errors import ArchstatError
-from archstat.layers import KINDS
 from archstat.language.expand import compile_spec
 from archstat.language.yamlio import parse_yaml
-from archstat.backend.check import check_graph
+from archstat.layers import (
+    KINDS,
+    REQUIRED,
+    Arg,
+    Bool,
+    Choice,
+    Float,
+    Int,
+    IntList,
+    Padding,
+    Pair,
+    Size,
+    elems,
+    spatial,
+)
 
 EXAMPLES = int(__import__("os").environ.get("ARCHSTAT_PROPERTY_EXAMPLES", "1000"))
-SPATIAL_OPS = ["conv", "conv", "conv", "dwconv", "pwconv", "deconv", "maxpool", "maxpool", "avgpool",
-               "adaptive_avgpool", "global_avgpool", "batchnorm", "scale", "lrn", "dropout", "prelu", "softmax",
-               "channel_shuffle", "upsample", "crop", "zeropad", "identity", "slice", "branch", "branch",
-               "relu", "relu6", "leaky_relu", "tanh", "sigmoid", "hardswish", "silu", "gelu"]
-FLAT_OPS = ["linear", "rbf", "linear", "batchnorm", "scale", "dropout", "relu", "sigmoid", "softmax", "slice", "prelu",
-            "identity"]
-NOT_GENERATED = {"custom", "flatten", "add", "mul", "concat"}  # custom has no torch module; the others appear below
+MAX_ELEMS = 16 * 48 * 48  # keep the maps small, so that a thousand examples run in about a minute
+
+# ---------------------------------------------------------------------------------------------------- arguments
+# argument type -> strategy for one value, given the argument (its bounds); small, so that most draws fit
+_small_int = lambda lo: st.integers(lo, lo + 3)
+STRATEGIES = {
+    Int: lambda f: st.integers(f.min, f.min + 5),
+    Pair: lambda f: st.one_of(_small_int(f.min), st.lists(_small_int(f.min), min_size=2, max_size=2)),
+    Padding: lambda f: st.one_of(st.integers(0, 2), st.lists(st.integers(0, 2), min_size=2, max_size=2),
+                                 st.lists(st.integers(0, 2), min_size=4, max_size=4), st.just("same"),
+                                 st.just("valid")),
+    Float: lambda f: st.floats(-2.0 if f.min is None else f.min,
+                               (2.0 if f.min is None else f.min + 2.0) if f.max is None else f.max,
+                               allow_nan=False, allow_infinity=False, allow_subnormal=False),
+    Bool: lambda f: st.booleans(),
+    Choice: lambda f: st.sampled_from(f.options),
+    IntList: lambda f: st.lists(st.integers(f.min, f.min + 5), min_size=1, max_size=6),
+    Size: lambda f: st.one_of(st.integers(1, 6), st.lists(st.integers(1, 6), min_size=2, max_size=2)),
+}
 
 
-def test_every_kind_is_generated():
-    generated = set(SPATIAL_OPS) | set(FLAT_OPS) | NOT_GENERATED
-    assert set(KINDS) <= generated, set(KINDS) - generated
+def _strategy(f: Arg):
+    for t in type(f).__mro__:
+        if t in STRATEGIES:
+            return STRATEGIES[t](f)
+    return None  # a type of its own: the kind's default is used
 
 
-def _divisors(n):
-    return [d for d in range(1, n + 1) if n % d == 0]
-
-
-@st.composite
-def padding(draw, k):
-    """int, [h, w] or [t, b, l, r] within what PyTorch allows for this kernel."""
-    form = draw(st.sampled_from(["int", "pair", "four"]))
-    if form == "int":
-        return draw(st.integers(0, 2))
-    if form == "pair":
-        return [draw(st.integers(0, 2)), draw(st.integers(0, 2))]
-    return [draw(st.integers(0, 2)) for _ in range(4)]
-
-
-@st.composite
-def spatial_layer(draw, shape):
-    c, h, w = shape
-    op = draw(st.sampled_from(SPATIAL_OPS))
-    k2 = lambda hi: [draw(st.integers(1, hi)), draw(st.integers(1, hi))]  # noqa: E731
-    if op in ("conv", "dwconv", "pwconv"):
-        args = {}
-        if op != "pwconv":
-            args["kernel"] = k2(5) if draw(st.booleans()) else draw(st.integers(1, 5))
-        if op != "dwconv":
-            args["out"] = draw(st.integers(1, 8))
-        if op == "conv":
-            g = draw(st.sampled_from(_divisors(c)))
-            args["out"] = g * draw(st.integers(1, 3))
-            args["groups"] = g
-            args["dilation"] = draw(st.integers(1, 2))
-        if op == "dwconv":
-            args["multiplier"] = draw(st.integers(1, 2))
-        stride = draw(st.integers(1, 3))
-        if op != "pwconv" and stride == 1 and draw(st.integers(0, 4)) == 0:
-            args["padding"] = "same"
-        elif op != "pwconv":
-            args["padding"] = draw(padding(1))
-        args["stride"] = stride
-        args["bias"] = draw(st.booleans())
-        return {op: args}
-    if op == "deconv":
-        s, d = draw(st.integers(1, 3)), draw(st.integers(1, 2))
-        k = draw(st.integers(1, 4))
-        return {"deconv": {"out": draw(st.integers(1, 6)), "kernel": k, "stride": s, "dilation": d,
-                           "padding": draw(st.integers(0, k - 1)),
-                           "output_padding": draw(st.integers(0, max(s, d) - 1)), "bias": draw(st.booleans())}}
-    if op in ("maxpool", "avgpool"):
-        k = draw(st.integers(1, 4))
-        args = {"kernel": k, "stride": draw(st.integers(1, 3)), "padding": draw(st.integers(0, k // 2)),
-                "ceil_mode": draw(st.booleans())}
-        if op == "maxpool" and args["padding"] == 0:
-            args["dilation"] = draw(st.integers(1, 2))
-        if op == "avgpool":
-            args["count_include_pad"] = draw(st.booleans())
-        return {op: args}
-    if op == "adaptive_avgpool":
-        return {op: {"size": [draw(st.integers(1, h)), draw(st.integers(1, w))]}}
-    if op == "lrn":
-        return {op: {"size": draw(st.integers(1, 5))}}
-    if op == "prelu":
-        return {op: {"shared": draw(st.booleans())}}
-    if op == "dropout":
-        return {op: {"p": 0.5}}
-    if op == "leaky_relu":
-        return {op: {"slope": 0.1}}
-    if op == "channel_shuffle":
-        return {op: {"groups": draw(st.sampled_from(_divisors(c)))}}
-    if op == "upsample":
-        mode = draw(st.sampled_from(["nearest", "bilinear"]))
-        if draw(st.booleans()):
-            return {op: {"scale": draw(st.integers(1, 2)), "mode": mode}}
-        return {op: {"size": [draw(st.integers(1, 2 * h)), draw(st.integers(1, 2 * w))], "mode": mode}}
-    if op == "crop":
-        return {op: {"size": [draw(st.integers(1, h)), draw(st.integers(1, w))]}}
-    if op == "zeropad":
-        return {op: {"padding": draw(padding(1))}}
-    if op == "slice":
-        if draw(st.booleans()):
-            return {op: {"index": draw(st.lists(st.integers(0, c - 1), min_size=1, max_size=c))}}
-        start = draw(st.integers(0, c - 1))
-        return {op: {"start": start, "stop": draw(st.integers(start + 1, c))}}
-    if op == "branch":
-        return "branch"
-    return op
+def drawable(cls) -> bool:
+    """Whether the kind's arguments can be drawn: every required one has a strategy."""
+    return all(f.default is not REQUIRED or _strategy(f) is not None for f in cls.fields.values())
 
 
 @st.composite
-def flat_layer(draw, n):
-    op = draw(st.sampled_from(FLAT_OPS))
-    if op in ("linear", "rbf"):
-        args = {"out": draw(st.integers(1, 12))}
-        if op == "linear":
-            args["bias"] = draw(st.booleans())
-        return {op: args}
-    if op == "slice":
-        start = draw(st.integers(0, n - 1))
-        return {op: {"start": start, "stop": draw(st.integers(start + 1, n))}}
-    if op == "prelu":
-        return {op: {"shared": draw(st.booleans())}}
-    if op == "dropout":
-        return {op: {"p": 0.2}}
-    return op
+def arguments(draw, cls) -> dict:
+    """Each argument of the kind: required ones drawn, optional ones drawn or left to their default."""
+    args = {}
+    for name, f in cls.fields.items():
+        s = _strategy(f)
+        if s is not None and (f.default is REQUIRED or draw(st.booleans())):
+            args[name] = draw(s)
+    return args
 
 
+# ---------------------------------------------------------------------------------------------------- the kinds
+TORCH_KINDS = [cls for _, cls in sorted(KINDS.items()) if cls.has_torch_module()]
+SINGLE = [cls for cls in TORCH_KINDS if cls.min_inputs == 1 and drawable(cls)]
+MERGES = [cls for cls in TORCH_KINDS if (cls.max_inputs is None or cls.max_inputs > 1) and drawable(cls)]
+ON_MAPS = [cls for cls in SINGLE if "spatial" in cls.accepts]
+ON_FLAT = [cls for cls in SINGLE if "flat" in cls.accepts]
+
+
+def _flattens(cls) -> bool:
+    """Whether the kind, with its defaults, turns a C x H x W map into a flat vector (flatten)."""
+    try:
+        return not spatial(cls.build({}).output_shape([(2, 4, 4)]))
+    except ArchstatError:
+        return False
+
+
+BRIDGES = [cls for cls in ON_MAPS if _flattens(cls)]  # from the maps to the flat vectors
+
+
+def weighted(kinds) -> list:
+    """Each kind as often as it has arguments, plus once: more arguments, more combinations to cover (conv has
+    seven, relu none). Most arguments first, where hypothesis draws most often."""
+    return [cls for cls in sorted(kinds, key=lambda c: -len(c.fields)) for _ in range(1 + len(cls.fields))]
+
+
+def test_every_kind_with_a_torch_module_is_generated():
+    generated = {cls.kind for cls in ON_MAPS + ON_FLAT + MERGES}
+    assert generated == {cls.kind for cls in TORCH_KINDS}, {cls.kind for cls in TORCH_KINDS} - generated
+    assert not [cls.kind for cls in TORCH_KINDS if not drawable(cls)]
+    assert set(KINDS) - generated == {kind for kind, cls in KINDS.items() if not cls.has_torch_module()}
+    assert BRIDGES and MERGES and ON_FLAT
+
+
+MAP_POOL, FLAT_POOL = weighted(ON_MAPS), weighted(ON_FLAT)
+
+
+# ---------------------------------------------------------------------------------------------------- specs
 def _shape_after(doc_layers, input_shape):
-    """Compile what we have so far (None when it does not work out)."""
+    """Compile what we have so far (None when it does not work out, or grows too large)."""
     try:
         g = _compile(doc_layers, input_shape)
-        return analyze(g).layers[-1].output_shape
+        out = analyze(g).layers[-1].output_shape
     except ArchstatError:
         return None
+    return out if elems(out) <= MAX_ELEMS else None
 
 
 def _compile(layers, input_shape):
@@ -161,51 +142,62 @@ def _compile(layers, input_shape):
 
 
 @st.composite
+def layer_item(draw, pool, **extra):
+    cls = draw(st.sampled_from(pool))
+    return {cls.kind: {**draw(arguments(cls)), **extra}}
+
+
+@st.composite
+def merge_block(draw, layers, i, pool):
+    """Branches from the last layer (each the layer itself or one more layer on it), joined by a merge kind."""
+    src = "input"
+    if layers:
+        src = _name_of(layers[-1]) or f"s{i}"
+        layers = layers[:-1] + [_named(layers[-1], src)]
+    cls = draw(st.sampled_from(MERGES))
+    hi = 3 if cls.max_inputs is None else cls.max_inputs
+    inputs, new = [], []
+    for j in range(draw(st.integers(max(2, cls.min_inputs), max(2, min(hi, 3))))):
+        if draw(st.integers(0, 2)) == 0:
+            inputs.append(src)
+        else:
+            new.append(draw(layer_item(pool, name=f"m{i}b{j}", inputs=[src])))
+            inputs.append(f"m{i}b{j}")
+    return layers + new + [{cls.kind: {**draw(arguments(cls)), "inputs": inputs}}]
+
+
+@st.composite
 def random_spec(draw):
     shape = (draw(st.integers(1, 6)), draw(st.integers(5, 20)), draw(st.integers(5, 20)))
     input_shape = shape
     layers: list = []
-    n_spatial = draw(st.integers(1, 6))
-    for i in range(n_spatial):
-        item = draw(spatial_layer(shape))
-        if item == "branch":  # two shape-keeping branches from here, merged by add, mul or concat
-            merge = draw(st.sampled_from(["add", "mul", "concat"]))
-            a, b = f"b{i}a", f"b{i}b"
-            src = layers[-1] if layers else None
-            src_name = (list(src.values())[0].get("name") if isinstance(src, dict) else None) if src else None
-            if src is not None and src_name is None:
-                src_name = f"s{i}"
-                layers[-1] = _named(src, src_name)
-            src_name = src_name or "input"
-            kb = draw(st.integers(1, 2)) * 2 + 1
-            cout = shape[0] if merge != "concat" else draw(st.integers(1, 6))
-            new = [{"conv": {"name": a, "out": cout, "kernel": kb, "padding": "same", "inputs": [src_name]}},
-                   {"maxpool": {"name": b, "kernel": 3, "stride": 1, "padding": 1, "inputs": [src_name]}}
-                   if merge != "concat" else {"relu": {"name": b, "inputs": [src_name]}},
-                   {merge: {"inputs": [a, b]}}]
-            if merge == "concat" or cout == shape[0]:
-                out = _shape_after(layers + new, input_shape)
-                if out is not None:
-                    layers += new
-                    shape = out
+    for i in range(draw(st.integers(1, 6))):  # on C x H x W maps
+        if draw(st.integers(0, 7)) == 0:
+            candidate = draw(merge_block(layers, i, MAP_POOL))
+        else:
+            candidate = layers + [draw(layer_item(MAP_POOL))]
+        out = _shape_after(candidate, input_shape)
+        if out is None or not spatial(out):  # a bridge to flat vectors comes below
             continue
-        out = _shape_after(layers + [item], input_shape)
-        if out is None or len(out) != 3:
-            continue
-        layers.append(item)
-        shape = out
+        layers, shape = candidate, out
     if draw(st.booleans()):
-        layers.append("flatten")
-        n = shape[0] * shape[1] * shape[2]
-        for _ in range(draw(st.integers(0, 3))):
-            item = draw(flat_layer(n))
-            out = _shape_after(layers + [item], input_shape)
-            if out is None:
-                continue
-            layers.append(item)
-            n = out[0]
+        bridge = layers + [draw(layer_item(BRIDGES))]
+        out = _shape_after(bridge, input_shape)
+        if out is not None:
+            layers = bridge
+            for i in range(draw(st.integers(0, 3))):  # on flat vectors
+                if draw(st.integers(0, 7)) == 0:
+                    candidate = draw(merge_block(layers, 100 + i, FLAT_POOL))
+                else:
+                    candidate = layers + [draw(layer_item(FLAT_POOL))]
+                if _shape_after(candidate, input_shape) is not None:
+                    layers = candidate
     assume(layers)
     return input_shape, layers
+
+
+def _name_of(item):
+    return next(iter(item.values())).get("name") if isinstance(item, dict) else None
 
 
 def _named(item, name):

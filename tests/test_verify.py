@@ -4,17 +4,16 @@ The expected figures are derived by hand next to each case (AlexNet conv1: (11*1
 VGG-16: 138,357,544 parameters and 15,470,264,320 MACs, as test_specs.py establishes from torchvision's meta).
 """
 
-from fractions import Fraction
-
 import json
+from fractions import Fraction
 
 import pytest
 from typer.testing import CliRunner
 
 from archstat.claims.store import Claim, load_file, parse_value
+from archstat.claims.verify import Book, judge
 from archstat.cli import app
 from archstat.errors import SpecError
-from archstat.claims.verify import Book, judge
 
 runner = CliRunner()
 
@@ -129,7 +128,7 @@ def test_total_that_disagrees_with_its_rows():
     total.spec = "vgg16"
     r = judge(total, Book(), [total, *rows])
     assert r.verdict == "mismatch"  # the rows (6.4M) are not the network's total (15.2M): no excuse
-    v, why, _ = verdict(claim("vgg16", "activations", "15.2M"))
+    v, _why, _ = verdict(claim("vgg16", "activations", "15.2M"))
     assert v == "match"
     rows.append(claim("vgg16", "activations", "8.8M", "stage2.conv1", group="g"))  # rows now sum to 15.2M
     r = judge(total, Book(), [total, *rows])
@@ -146,11 +145,115 @@ def test_rounded_figure():
     assert v == "explained" and "1 significant figure" in why
 
 
-def test_mismatch_and_hand_explanation():
+def test_free_text_alone_never_explains():
     v, why, _ = verdict(claim("resnet50", "params", "20M"))
     assert v == "mismatch" and "25,557,032" in why
     v, why, _ = verdict(claim("resnet50", "params", "20M", explanation="the slide is about ResNet-34"))
-    assert v == "explained" and why.startswith("by hand")
+    assert v == "mismatch" and "25,557,032" in why and "ResNet-34" not in why
+    # the claim's text rides along only on a verdict a computation gave
+    v, why, _ = verdict(claim("alexnet", "params", "34,848", "conv1", explanation="no biases"))
+    assert v == "explained" and "without biases" in why and why.endswith("(the claim adds: no biases)")
+
+
+# ------------------------------------------------------------------------------------------------ named alternatives
+def named(args, because, text="a note", **kw):
+    """A claim naming the alternative ``because`` (as a claims file would), with free text beside it."""
+    from archstat.claims.because import parse_because
+
+    return claim(*args, because=parse_because(because), explanation=text, **kw)
+
+
+# (claim, alternative, the figure it computes) -> explained; the same alternative on a figure it does not give
+# -> mismatch, whatever the text says. Figures derived by hand:
+# - LeNet-5 (lenet5_original) C1: 28*28*6*25 MACs + 28*28*6 bias connections = 122,304; S2: 14*14*6 units of
+#   4 inputs + bias = 5,880; the network: 340,908 (LeCun et al. 1998, sec. II.B);
+# - edge detection (1x2 kernel, no bias, 280x319 output): 2 multiplications + 1 addition each = 267,960;
+# - FCN-32s trainable: 136,152,917 - the frozen 64x64x21x21 upscore (1,806,336) = 134,346,581;
+# - VGG-16-BN: 138,365,992 parameters + 8,461 buffers (2 x 4,224 running statistics + 13 batch counters);
+# - depth: LeNet-5 layers with parameters C1 S2 C3 S4 C5 F6 output = 7; lenet5 weight + pool layers = 7;
+#   AlexNet without fc8 = 7; FCN-32s without its frozen upscore = 16; Xception without depthwise halves and fc = 36;
+# - VGG-16 convolutions alone: 15,346,630,656 MACs; AlexNet conv1-fc7 at 224x224: 46,747,008 parameters;
+# - ResNet-101 with the Caffe stride layout: 7,801,405,440 + 3,857,973,248 - 4,089,184,256 = 7,570,194,432;
+# - GoogLeNet 3a: 163,328 weights = 159.5 x 1024; ShuffleNet V1: 137,460,672 MACs rounded up = 138M.
+POSITIVE = [
+    (("lenet5_original", "macs", "122,304", "c1"), {"measure": "connections"}, "LeCun connections: 122,304"),
+    (("lenet5_original", "macs", "5,880", "s2"), {"measure": "connections"}, "LeCun connections: 5,880"),
+    (("lenet5_original", "macs", "340,908"), {"measure": "connections"}, "LeCun connections: 340,908"),
+    (("examples/edge_detection_horizontal_difference", "flops", "267,960"), {"measure": "mults_adds"},
+     "Multiplications and additions: 267,960"),
+    (("fcn32s", "params", "134M"), {"measure": "trainable_params"}, "Trainable parameters: 134,346,581"),
+    (("lenet5_original", "depth", "7"), {"only": ["parametric"]}, "Depth of parametric only: 7"),
+    (("lenet5", "depth", "7"), {"only": ["weight", "pool"]}, "Depth of weight, pool only: 7"),
+    (("alexnet", "depth", "7"), {"without": ["fc8"]}, "Depth without fc8: 7"),
+    (("fcn32s", "depth", "16"), {"without": ["frozen"]}, "Depth without frozen: 16"),
+    (("xception", "depth", "36"), {"without": ["depthwise", "linear"]}, ": 36"),
+    (("vgg16", "macs", "15.3 billion"), {"only": ["conv"]}, "MACs of conv only: 15,346,630,656"),
+    (("alexnet", "params", "46.7M"), {"input": [3, 224, 224], "without": ["fc8"]},
+     "Parameters at 3x224x224 without fc8: 46,747,008"),
+    (("alexnet", "output_shape", "13x13x384", "conv5"), {"layer": "conv4"}, "Output shape of conv4: 13x13x384"),
+    (("resnet101", "macs", "7.6 x 10^9"), {"plus": [{"spec": "resnet50_original"}], "minus": [{"spec": "resnet50"}]},
+     "MACs + MACs of spec resnet50_original - MACs of spec resnet50: 7,570,194,432"),
+    (("googlenet", "weights", "159K", "3a"), {"prefixes": "binary"}, "163,328 = 159,500 in the source's binary K"),
+    (("shufflenet_v1", "macs", "138M"), {"rounding": "up"}, "MACs: 137,460,672, rounded up to 138M"),
+    (("se_resnet50", "macs", "3.87G"), {"plus": [{"spec": "resnet50_original"},
+                                                 {"measure": "flops", "only": ["*.se.pool"]}],
+                                        "minus": [{"spec": "resnet50"}]}, "3,866,007,552"),
+    (("vgg16_bn", "params", "138,374,453"), {"measure": "params_and_buffers"},
+     "Parameters and buffers (running statistics counted as parameters): 138,374,453"),
+]
+NEGATIVE = [  # the same alternatives, on figures they do not give
+    (("lenet5_original", "macs", "123,000", "c1"), {"measure": "connections"}),
+    (("lenet5_original", "macs", "6,500", "s2"), {"measure": "connections"}),
+    (("examples/edge_detection_horizontal_difference", "flops", "250,000"), {"measure": "mults_adds"}),
+    (("fcn32s", "params", "120M"), {"measure": "trainable_params"}),
+    (("lenet5_original", "depth", "9"), {"only": ["parametric"]}),
+    (("alexnet", "depth", "6"), {"without": ["fc8"]}),
+    (("xception", "depth", "40"), {"without": ["depthwise", "linear"]}),
+    (("vgg16", "macs", "14.1 billion"), {"only": ["conv"]}),
+    (("alexnet", "params", "40M"), {"input": [3, 224, 224], "without": ["fc8"]}),
+    (("alexnet", "output_shape", "13x13x512", "conv5"), {"layer": "conv4"}),
+    (("resnet101", "macs", "7.0 x 10^9"), {"plus": [{"spec": "resnet50_original"}], "minus": [{"spec": "resnet50"}]}),
+    (("googlenet", "weights", "364K", "4a"), {"prefixes": "binary"}),
+    (("shufflenet_v1", "macs", "139M"), {"rounding": "up"}),
+    (("vgg16_bn", "params", "150M"), {"measure": "params_and_buffers"}),
+]
+
+
+@pytest.mark.parametrize("args,because,shown", POSITIVE, ids=[" ".join(a[0][:3]) for a in POSITIVE])
+def test_named_alternative_that_reproduces_the_figure_explains_it(args, because, shown):
+    v, why, _ = verdict(named(args, because))
+    assert v == "explained", why
+    if shown:
+        assert shown in why
+    assert why.endswith("(the claim adds: a note)")
+
+
+@pytest.mark.parametrize("args,because", NEGATIVE, ids=[" ".join(a[0][:3]) for a in NEGATIVE])
+def test_named_alternative_that_does_not_reproduce_is_a_mismatch(args, because):
+    v, why, _ = verdict(named(args, because, text="trust me: the source is right"))
+    assert v == "mismatch", why
+    assert "does not reproduce it" in why and "trust me" not in why
+
+
+def test_named_alternative_that_cannot_be_computed_is_a_mismatch():
+    v, why, _ = verdict(named(("alexnet", "params", "1M", "conv1"), {"only": ["no_such_layer"]}))
+    assert v == "mismatch" and "cannot be computed" in why
+    v, why, _ = verdict(named(("alexnet", "params", "3M"), {"spec": "no_such_net"}))
+    assert v == "mismatch" and "cannot be computed" in why
+    v, why, _ = verdict(named(("alexnet", "params", "3M"), {"layer": "nope"}))
+    assert v == "mismatch" and "cannot be computed" in why
+
+
+def test_width_first_shapes_and_upper_bounds_are_readings_not_excuses():
+    # the edge-detection image is 280 tall and 320 wide; the notes write width x height
+    c = claim("examples/edge_detection_horizontal_difference", "output_shape", "320x280", "input", order="whc")
+    assert verdict(c)[0] == "match"
+    c = claim("examples/edge_detection_horizontal_difference", "output_shape", "280x320", "input", order="whc")
+    assert verdict(c)[0] == "mismatch"
+    # Inception-v3: "less than 25 million parameters" (23,834,568), a bound; 20 million is broken by it
+    assert verdict(claim("inception_v3", "params", "less than 25 million"))[0] == "match"
+    v, why, _ = verdict(claim("inception_v3", "params", "less than 2.5 million"))  # no factor-of-ten excuse
+    assert v == "mismatch" and "not under" in why
 
 
 def test_unknown_layer_or_spec_is_a_mismatch():
@@ -205,3 +308,58 @@ def test_cli_exit_codes_and_json(tmp_path):
     assert r.exit_code == 2
     r = runner.invoke(app, ["verify", "--claims", str(good), "--only", "explained", "--format", "csv"])
     assert r.exit_code == 0 and r.output.count("\n") == 2 and "explained" in r.output
+
+
+# ------------------------------------------------------------------------------------------------ source errors
+ERR = ("source: s\nclaims:\n  - spec: vgg16\n    quantity: params\n    value: '100M'\n"
+       "    source_error: {{archstat: '{pin}', why: 'the slide counts only the conv layers'}}\n")
+
+
+def test_an_acknowledged_source_error_is_still_a_mismatch_but_does_not_fail(tmp_path):
+    p = write(tmp_path, ERR.format(pin="138,357,544"))
+    r = runner.invoke(app, ["verify", "--claims", str(p), "--format", "json"])
+    assert r.exit_code == 0, r.output
+    (row,) = json.loads(r.output)
+    assert row["verdict"] == "mismatch" and row["acknowledged"] is True
+    assert "acknowledged as the source's error: the slide counts only the conv layers" in row["explanation"]
+    r = runner.invoke(app, ["verify", "--claims", str(p)])
+    assert "mismatch (source error)" in r.output and "1 mismatch (1 acknowledged" in r.output
+    r = runner.invoke(app, ["verify", "--claims", str(p), "--strict"])
+    assert r.exit_code == 1
+
+
+def test_an_acknowledgment_lapses_when_archstat_s_figure_moves(tmp_path):
+    p = write(tmp_path, ERR.format(pin="138,357,545"))  # one off the computed 138,357,544
+    r = runner.invoke(app, ["verify", "--claims", str(p), "--format", "json"])
+    assert r.exit_code == 1
+    (row,) = json.loads(r.output)
+    assert row["acknowledged"] is False and "pins archstat's figure at 138,357,545" in row["explanation"]
+
+
+def test_an_acknowledgment_of_a_claim_that_holds_is_itself_a_mismatch(tmp_path):
+    p = write(tmp_path, ERR.format(pin="138,357,544").replace("'100M'", "'138M'"))
+    r = runner.invoke(app, ["verify", "--claims", str(p), "--format", "json"])
+    assert r.exit_code == 1
+    (row,) = json.loads(r.output)
+    assert row["verdict"] == "mismatch" and "now match" in row["explanation"] and "drop 'source_error'" in row["explanation"]
+
+
+@pytest.mark.parametrize("mark,match", [
+    ("source_error: 'the paper is wrong'", "is a mapping"),
+    ("source_error: {archstat: '1', why: 'x', how: 'y'}", "unknown source_error key 'how'"),
+    ("source_error: {why: 'x'}", "needs 'archstat'"),
+    ("source_error: {archstat: '1', why: ''}", "needs 'why'"),
+])
+def test_bad_source_error_marks_name_the_line(tmp_path, mark, match):
+    p = write(tmp_path, f"source: s\nclaims:\n  - spec: vgg16\n    quantity: params\n    value: '100M'\n    {mark}\n")
+    with pytest.raises(SpecError, match=match) as e:
+        load_file(p, "c.yaml")
+    assert str(e.value).startswith("c.yaml:3:")
+
+
+def test_a_figure_cut_off_at_its_last_non_zero_digit_is_a_truncation_not_a_rounding():
+    v = parse_value("650,000")  # AlexNet's "650,000 neurons" for 659,272 conv and fc outputs
+    assert not v.matches(659_272) and v.matches(659_272, coarse=True) and not v.matches(661_000, coarse=True)
+    from archstat.claims.causes import _rounding
+    assert _rounding(v, 659_272) == "a truncated figure: 659,272 cut off to 650,000 at 2 significant figures"
+    assert _rounding(v, 648_000).startswith("a rounded figure")

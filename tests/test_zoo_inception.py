@@ -32,7 +32,7 @@ def test_googlenet_aux_heads():
     assert aux.layer("loss2.ave_pool").output_shape == (528, 4, 4)
     assert aux.layer("loss1.ave_pool").inputs == ["4a.output"]
     assert aux.layer("loss2.ave_pool").inputs == ["4d.output"]
-    head = lambda c: (c * 128 + 128) + (2048 * 1024 + 1024) + (1024 * 1000 + 1000)  # noqa: E731
+    head = lambda c: (c * 128 + 128) + (2048 * 1024 + 1024) + (1024 * 1000 + 1000)
     assert aux.totals.params == base.totals.params + head(512) + head(528) == 13_378_280
     assert aux.totals.depth == base.totals.depth == 22  # the side heads do not lengthen the deepest path
     # the main path is untouched

@@ -5,6 +5,7 @@ published totals are claims in specs/claims/mobile.yaml."""
 
 import archstat
 
+
 def test_mobilenet_v1():
     a = archstat.analyze("mobilenet_v1")
     t = a.totals

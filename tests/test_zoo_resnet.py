@@ -12,6 +12,7 @@ import pytest
 import archstat
 from archstat.language.catalog import specs_dir
 
+
 @pytest.mark.parametrize("name,depth", [("plain34", 34), ("resnet34", 34), ("resnet50_original", 50),
                                         ("resnet101", 101), ("resnet152", 152), ("wide_resnet50_2", 50),
                                         ("resnext50_32x4d", 50), ("preact_resnet110", 110),

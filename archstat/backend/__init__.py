@@ -20,8 +20,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from archstat.errors import ArchstatError, SpecError
 from archstat.core.graph import INPUT, Graph
+from archstat.errors import ArchstatError, SpecError
 
 
 class Block(nn.Module):
@@ -44,7 +44,7 @@ class SpecModule(nn.Module):
                 out = tuple(node.layer.output_shape(ins))
                 module = node.layer.torch_module(ins, out)
             except ArchstatError as e:
-                raise e.located(file=node.file or graph.file, line=node.line, layer=node.name)
+                raise e.located(file=node.file or graph.file, line=node.line, layer=node.name) from None
             shapes[node.name] = out
             if node.frozen:
                 for p in module.parameters():
@@ -54,8 +54,8 @@ class SpecModule(nn.Module):
         consumed = {i for _, _, ins in plan for i in ins}
         self.outputs = tuple(n for n, _, _ in plan if n not in consumed) or (INPUT,)
         last_use: dict[str, int] = {}
-        for k, (_, _, ins) in enumerate(plan):
-            for i in ins:
+        for k, (_, _, srcs) in enumerate(plan):
+            for i in srcs:
                 last_use[i] = k
         # (name, module, inputs, tensors to free after this step)
         self._plan = [(n, m, ins, tuple(i for i in set(ins) if last_use[i] == k and i not in self.outputs))
@@ -105,7 +105,7 @@ def build(graph: Graph, device=None, dtype=None, channels_last: bool = False) ->
     if dtype is not None:
         m = m.to(dtype=dtype)
     if channels_last:
-        m = m.to(memory_format=torch.channels_last)
+        m = m.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # Module.to takes it; the stubs omit it
     return m
 
 

@@ -75,7 +75,7 @@ class SpecCheck:
         return [r for r in self.layers if r.problems]
 
     def totals(self) -> dict:
-        s = lambda attr: sum(getattr(r, attr) or 0 for r in self.layers)  # noqa: E731
+        s = lambda attr: sum(getattr(r, attr) or 0 for r in self.layers)
         return {"spec": self.spec, "layers": len(self.layers), "disagreeing_layers": len(self.bad),
                 "params": s("params"), "torch_params": s("torch_params"), "macs": s("macs"),
                 "fvcore_macs": s("fvcore_macs") if self.fvcore else None, "twice_macs": 2 * s("macs"),

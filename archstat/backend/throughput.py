@@ -20,6 +20,8 @@ from dataclasses import asdict, dataclass
 import torch
 
 from archstat.backend import build
+from archstat.core.batches import parse_batches  # noqa: F401  (pure: the CLI imports it from core)
+from archstat.core.dtypes import OFFERED
 
 # Dense (no structured sparsity) peak TFLOP/s from NVIDIA's datasheets. fp32: CUDA cores; tf32/bf16/fp16: tensor
 # cores. Matched against torch.cuda.get_device_name() by the regular expressions, in order.
@@ -37,7 +39,7 @@ PEAK_TFLOPS = [
     (r"V100", {"fp32": 15.7, "fp16": 125.0}, "NVIDIA V100 datasheet (SXM2)"),
     (r"T4\b", {"fp32": 8.1, "fp16": 65.0}, "NVIDIA T4 datasheet"),
 ]
-DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
+DTYPES = {name: getattr(torch, name) for name in OFFERED}  # archstat.core.dtypes: the names, listed once
 TORCHVISION_NAMES = {  # spec -> (torchvision builder, keyword arguments) for --against torchvision
     "alexnet_torchvision": ("alexnet", {}), "googlenet_torchvision": ("googlenet", {"aux_logits": False,
                                                                                    "init_weights": False}),
@@ -99,7 +101,7 @@ def predicted_peak_bytes(graph, batch: int, dtype: str) -> int:
 
 def _is_oom(e: BaseException) -> bool:
     oom = getattr(torch, "OutOfMemoryError", None) or getattr(torch.cuda, "OutOfMemoryError", ())
-    return isinstance(e, oom) or (isinstance(e, RuntimeError) and "out of memory" in str(e).lower())
+    return (oom is not None and isinstance(e, oom)) or (isinstance(e, RuntimeError) and "out of memory" in str(e).lower())
 
 
 def time_passes(model, x, warmup: int, iters: int, device: str) -> list[float]:
@@ -174,7 +176,7 @@ def bench_one(graph, impl: str, batch: int, *, device: str, dtype: str, channels
         row.predicted_peak_bytes = predicted_peak_bytes(graph, batch, dtype)
         if row.measured_peak_bytes:
             row.memory_ratio = round(row.measured_peak_bytes / row.predicted_peak_bytes, 3)
-    except Exception as e:  # noqa: BLE001 - an OOM (or a backend failure) is a result of the sweep, not a crash
+    except Exception as e:
         row.status = "oom" if _is_oom(e) else f"error: {type(e).__name__}: {str(e).splitlines()[0][:200]}"
     finally:
         model = None

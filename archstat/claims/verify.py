@@ -1,10 +1,13 @@
 """``archstat verify``: every claim recomputed from its spec, with a verdict.
 
 - ``match``: the computed figure rounds to the claim as written ("35K" for 34,944; "15.47G" for 15,470,264,320).
-- ``explained``: it does not, but it does under one named convention or slip that this module finds by itself
-  (the ``CAUSES`` below, tried in that order, alone or with a rounded figure), or the claim carries its own
-  ``explanation`` (shown as written by hand).
-- ``mismatch``: none of these. ``archstat verify`` then exits with 1, so CI fails when a spec drifts.
+- ``explained``: it does not, but a computed alternative does: the one the claim names (``because:``, a closed
+  vocabulary of computations over the specs, ``archstat.claims.because``), or one of the automatic causes this
+  module tries by itself (``archstat.claims.causes``), alone or with a rounded figure. The verdict says which
+  alternative and what it computes. Free text in a claim (``explanation``) describes; it never explains.
+- ``mismatch``: no computation reproduces the figure. ``archstat verify`` then exits with 1, so CI fails when a
+  spec drifts, unless the claim file acknowledges the mismatch as an error of its source, pinned to archstat's
+  figure (``source_error:``, ``archstat.claims.errata``); it is still a mismatch in every output.
 
 Automatic causes: weights without biases; MACs against FLOPs (x2); 224 against 227 input; auxiliary heads in or
 out (the ``_aux`` sibling spec); batch-norm running statistics counted as parameters (Keras); a total that
@@ -14,19 +17,18 @@ digit and within 5%: "60 million" for 60,965,224, but not "100M" for 138M).
 
 from __future__ import annotations
 
-import dataclasses
-from bisect import bisect_left
 from dataclasses import dataclass
 from fractions import Fraction
 
-from archstat.claims.store import Claim, Value, check_spec
+from archstat.claims import because as named
+from archstat.claims.causes import _alternatives, _fmt, _rounding, _rows_total
+from archstat.claims.compute import Book, _Layers, _shape_as_claimed, _shape_matches, compute  # noqa: F401
+from archstat.claims.store import Claim
 from archstat.errors import ArchstatError, SpecError
-from archstat.core.graph import INPUT
-from archstat.io.limits import MAX_CLAIMS, MAX_VERIFY_LAYERS, MAX_VERIFY_SPECS
+from archstat.io.limits import MAX_CLAIMS
 
 MATCH, EXPLAINED, MISMATCH = "match", "explained", "mismatch"
 VERDICTS = (MATCH, EXPLAINED, MISMATCH)
-# Bounds of one verify run besides MAX_CLAIMS (so that no claims file, however written, costs more than seconds):
 
 
 @dataclass
@@ -35,410 +37,14 @@ class Result:
     computed: object  # int, tuple (shape, in the claim's order), or None when it cannot be computed
     verdict: str
     explanation: str
+    acknowledged: bool = False  # a mismatch the claim file acknowledges as its source's error (claims.errata)
 
     def as_dict(self) -> dict:
         c = self.claim
         comp = list(self.computed) if isinstance(self.computed, tuple) else self.computed
         return {"spec": c.spec, "layer": c.layer, "quantity": c.quantity, "claimed": c.value.text,
-                "computed": comp, "verdict": self.verdict, "explanation": self.explanation, "source": c.source,
+                "computed": comp, "verdict": self.verdict, "acknowledged": self.acknowledged, "explanation": self.explanation, "source": c.source,
                 "convention": c.convention, "group": c.group, "claim_file": c.where}
-
-
-class Book:
-    """Analyses by (spec, input), computed once, each with an index of its layers by name; the claims' rows by
-    group. A spec file is read and compiled once (and once only under two spellings of its path), then analysed
-    at each input the claims name, as ``archstat sweep`` does: its layers do not depend on the input.
-
-    Verifying ``n`` claims costs O(n log n) lookups plus the analyses, whose layers together are bounded by
-    ``MAX_VERIFY_LAYERS``, of at most ``MAX_VERIFY_SPECS`` specs; past either bound, a one-line error."""
-
-    def __init__(self):
-        self._cache: dict = {}  # (spec as written, input) -> Analysis or ArchstatError
-        self._specs: dict = {}  # spec as written -> the identity of its file, None, or ArchstatError
-        self._files: dict = {}  # (identity or spec, input) -> Analysis or ArchstatError
-        self._graphs: dict = {}  # (identity or spec, input given) -> Graph or ArchstatError
-        self._layers: dict = {}  # id(analysis) -> (analysis, _Layers)
-        self._rows: tuple | None = None  # (the claims list, rows by (group, spec), sums by (group, spec, quantity))
-        self._exists: dict = {}  # a sibling spec's name -> whether specs/NAME.yaml exists
-        self.analysed = 0  # layers analysed so far
-
-    def get(self, spec: str, input_shape=None):
-        """The analysis of ``spec`` at ``input_shape`` (None: the spec's own), or the ArchstatError it gives."""
-        key = (spec, input_shape)
-        if key not in self._cache:
-            ident = self._identity(spec)
-            if isinstance(ident, ArchstatError):
-                self._cache[key] = ident
-            else:
-                file_key = (ident if ident is not None else spec, input_shape)
-                if file_key not in self._files:
-                    self._files[file_key] = self._analyze(spec, file_key[0], input_shape)
-                self._cache[key] = self._files[file_key]
-        return self._cache[key]
-
-    def _identity(self, spec: str):
-        """The file ``spec`` names as (device, inode) of the file and of its directory (which includes are
-        relative to); None when it cannot be told (the analysis then says why); the error for a name that names
-        no spec at all, found without reading anything."""
-        if spec not in self._specs:
-            if len(self._specs) >= MAX_VERIFY_SPECS:
-                raise SpecError(f"the claims name more than {MAX_VERIFY_SPECS:,} different specs (the limit)")
-            self._specs[spec] = _identity(spec)
-        return self._specs[spec]
-
-    def _analyze(self, spec: str, ident, input_shape):
-        from archstat.core.engine import analyze
-
-        if self.analysed > MAX_VERIFY_LAYERS:
-            raise SpecError(f"the claims need more than {MAX_VERIFY_LAYERS:,} layers analysed (each spec at each "
-                            f"input they name; the limit)")
-        try:
-            if input_shape is not None and not _plain_input(input_shape):
-                from archstat import load
-
-                graph = load(spec, input_shape)  # the loader's own answer to a malformed input
-            else:
-                graph = self._graph(spec, ident, input_shape)
-                if isinstance(graph, ArchstatError):
-                    return graph
-                if input_shape is not None and graph.input_shape != tuple(input_shape):
-                    graph = dataclasses.replace(graph, input_shape=tuple(input_shape))
-            a = analyze(graph)
-        except ArchstatError as e:
-            return e
-        self.analysed += len(a.layers)
-        return a
-
-    def _graph(self, spec: str, ident, input_shape):
-        """``spec`` compiled once with its own input, and once with the first input a claim gives (its layers
-        are those of any other input: ``_analyze`` swaps the input in)."""
-        from archstat import load
-
-        slot = (ident, input_shape is not None)
-        if slot not in self._graphs:
-            try:
-                self._graphs[slot] = load(spec, input_shape)
-            except ArchstatError as e:
-                self._graphs[slot] = e
-            except (OSError, ValueError) as e:  # a path the system refuses, should the loader let it through
-                from archstat.io.reading import path_error
-
-                self._graphs[slot] = SpecError(path_error(e), file=spec)
-        return self._graphs[slot]
-
-    def layers(self, a) -> _Layers:
-        """The index of analysis ``a``'s layers, built once."""
-        got = self._layers.get(id(a))
-        if got is None or got[0] is not a:
-            got = self._layers[id(a)] = (a, _Layers(a))
-        return got[1]
-
-    def rows(self, claims: list[Claim]) -> tuple[dict, dict]:
-        """The claims that can be rows of a total, by (group, spec), indexed once per list of claims."""
-        if self._rows is None or self._rows[0] is not claims:
-            by_group: dict = {}
-            for c in claims:
-                if c.group is not None and not c.total_of and c.value.number is not None:
-                    by_group.setdefault((c.group, c.spec), []).append(c)
-            self._rows = (claims, by_group, {})
-        return self._rows[1], self._rows[2]
-
-    def spec_exists(self, name: str) -> bool:
-        """Whether the built-in spec file ``specs/NAME.yaml`` exists (False for a name no file can have)."""
-        if name not in self._exists:
-            from archstat.language.catalog import specs_dir
-
-            try:
-                self._exists[name] = (specs_dir() / f"{name}.yaml").is_file()
-            except (OSError, ValueError):
-                self._exists[name] = False
-        return self._exists[name]
-
-
-def _plain_input(shape) -> bool:
-    """An input the loader takes as it is: [C, H, W] of positive integers up to MAX_DIM (a claim's always is)."""
-    from archstat.io.limits import MAX_DIM
-
-    return (isinstance(shape, tuple) and len(shape) == 3
-            and all(isinstance(x, int) and not isinstance(x, bool) and 1 <= x <= MAX_DIM for x in shape))
-
-
-def _identity(spec: str):
-    import os
-
-    from archstat.language.catalog import resolve
-    from archstat.io.reading import path_error
-
-    try:
-        check_spec(spec)
-        path = resolve(spec)
-    except ArchstatError as e:
-        return e
-    except (OSError, ValueError) as e:  # a name the system refuses (too long, say): as one line
-        return SpecError(path_error(e), file=spec)
-    if path is None:
-        return None
-    try:
-        st, up = os.stat(path), os.stat(path.parent)
-    except (OSError, ValueError):
-        return None
-    return st.st_dev, st.st_ino, up.st_dev, up.st_ino
-
-
-# ------------------------------------------------------------------------------------------------- computing
-@dataclass
-class _Sums:
-    """What a layer claim can ask about its selection: sums over the selected layers, and the last of them."""
-
-    params: int
-    weights: int
-    macs: int | None
-    flops: int | None
-    stats: int  # batch-norm running mean and variance elements (Keras counts them as parameters)
-    last: object
-
-
-class _Layers:
-    """One analysis's layers by name: exact names (a dict), block prefixes ("3a" for 3a.*; a bisection of the
-    sorted names) and unique dotted suffixes (a bisection of the reversed names). Each distinct layer a claim
-    names is selected and summed once."""
-
-    def __init__(self, a):
-        self.a = a
-        self.exact: dict[str, list[int]] = {}
-        for i, r in enumerate(a.layers):
-            self.exact.setdefault(r.name, []).append(i)
-        self._sorted: tuple | None = None
-        self._reversed: tuple | None = None
-        self._sums: dict = {}
-        self._network_stats: int | None = None
-
-    def select(self, layer: str) -> list[int]:
-        """Positions of the layers ``layer`` names, in layer order: the layer of that name, else the layers of
-        the block it prefixes, else the one layer whose name ends with it; KeyError when none."""
-        if layer in self.exact:
-            return self.exact[layer]
-        layers = self.a.layers
-        if self._sorted is None:
-            order = sorted(range(len(layers)), key=lambda i: layers[i].name)
-            self._sorted = ([layers[i].name for i in order], order)
-        names, order = self._sorted
-        prefix = layer + "."
-        i = bisect_left(names, prefix)
-        hits = []
-        while i < len(names) and names[i].startswith(prefix):
-            hits.append(order[i])
-            i += 1
-        if hits:
-            return sorted(hits)
-        if self._reversed is None:
-            order = sorted(range(len(layers)), key=lambda i: layers[i].name[::-1])
-            self._reversed = ([layers[i].name[::-1] for i in order], order)
-        names, order = self._reversed
-        suffix = ("." + layer)[::-1]
-        i = bisect_left(names, suffix)
-        ends = [order[j] for j in range(i, min(i + 2, len(names))) if names[j].startswith(suffix)]
-        if len(ends) == 1:
-            return ends
-        raise KeyError(layer)
-
-    def sums(self, layer: str) -> _Sums:
-        got = self._sums.get(layer)
-        if got is None:
-            try:
-                rs = [self.a.layers[i] for i in self.select(layer)]
-            except KeyError:
-                got = self._sums[layer] = KeyError(layer)
-            else:
-                macs = [r.macs for r in rs]
-                flops = [r.flops for r in rs]
-                got = self._sums[layer] = _Sums(
-                    params=sum(r.n_params for r in rs), weights=sum(r.weights for r in rs),
-                    macs=None if any(v is None for v in macs) else sum(macs),
-                    flops=None if any(v is None for v in flops) else sum(flops),
-                    stats=_stats(rs), last=rs[-1])
-        if isinstance(got, KeyError):
-            raise KeyError(layer)
-        return got
-
-    def network_stats(self) -> int:
-        if self._network_stats is None:
-            self._network_stats = _stats(self.a.layers)
-        return self._network_stats
-
-
-def _stats(rs) -> int:
-    """Running-statistics elements (Keras's non-trainable parameters), as each layer kind names its own."""
-    return sum(r.buffers[b] for r in rs for b in r.node.layer.statistics_buffers)
-
-
-def _field_size(field):
-    from archstat.layers.base import GLOBAL
-
-    if field is None:
-        return None
-    if field is GLOBAL:
-        return None
-    h, w = field.size
-    return int(h) if h == w else (int(h), int(w))
-
-
-def compute(claim: Claim, a, quantity: str | None = None, layers: _Layers | None = None):
-    """The figure ``claim`` is about, from analysis ``a`` (``quantity`` overrides the claim's; ``layers`` is the
-    index of ``a``'s layers, built here when not given). KeyError when the spec has no such layer."""
-    q = quantity or claim.quantity
-    if claim.layer == INPUT:
-        from archstat.layers.base import elems
-
-        vals = {"output_shape": a.input_shape, "activations": elems(a.input_shape),
-                "activation_bytes": 4 * elems(a.input_shape), "params": 0, "weights": 0, "macs": 0, "flops": 0}
-        if q not in vals:
-            raise KeyError(q)
-        return vals[q]
-    if claim.layer:
-        s = (layers or _Layers(a)).sums(claim.layer)
-        if q in ("params", "weights", "macs", "flops"):
-            return getattr(s, q)
-        if q == "activations":
-            return s.last.activations
-        if q == "activation_bytes":
-            return s.last.activations * 4
-        if q == "output_shape":
-            return s.last.output_shape
-        if q == "receptive_field":
-            return _field_size(s.last.field)
-        raise KeyError(q)
-    t = a.totals
-    if q == "output_shape":
-        return a.layers[-1].output_shape
-    if q == "receptive_field":
-        return _field_size(t.field)
-    if q == "activation_bytes":
-        return t.activations * 4
-    if q in ("macs", "flops") and getattr(t, f"unknown_{q}"):
-        return None
-    return getattr(t, q)
-
-
-def _shape_as_claimed(shape: tuple, claim: Claim) -> tuple:
-    if len(shape) == 3 and claim.order == "hwc":
-        return (shape[1], shape[2], shape[0])
-    return tuple(shape)
-
-
-def _shape_matches(computed: tuple, claim: Claim) -> bool:
-    want = claim.value.shape
-    if len(want) == 3 and claim.order == "hwc":
-        want_chw = (want[2], want[0], want[1])
-    else:
-        want_chw = tuple(want)
-    if len(computed) == 1:  # a flat vector: "4096", "1x1x4096", a column "3072 x 1"
-        return sorted(want_chw)[-1] == computed[0] and all(d == 1 for d in sorted(want_chw)[:-1])
-    if len(computed) != 3:  # no C x H x W map: the shape as it is
-        return tuple(computed) == want_chw
-    if len(want_chw) == 1:  # "96" or "55": the channels, or the side of a square map ((227-11)/4+1 = 55)
-        return want_chw[0] == computed[0] or want_chw[0] == computed[1] == computed[2]
-    if len(want_chw) == 2:  # "55x55": height and width only
-        return tuple(computed[1:]) == want_chw
-    return tuple(computed) == want_chw
-
-
-# ------------------------------------------------------------------------------------------------- causes
-def _fmt(v) -> str:
-    if isinstance(v, tuple):
-        return "x".join(map(str, v))
-    if isinstance(v, Fraction):
-        v = float(v) if v.denominator != 1 else int(v)
-    if isinstance(v, float):
-        return f"{v:,.4g}"
-    return f"{v:,}" if isinstance(v, int) else str(v)
-
-
-def _sig(value: Value) -> int:
-    """Significant figures of the written value, up to its last non-zero digit."""
-    n = value.number
-    if n == 0:
-        return 1
-    k = 0
-    while value.coarse * 10**k <= abs(n):
-        k += 1
-    return max(k, 1)
-
-
-def _rounding(v: Value, x) -> str:
-    if v.truncates(x):
-        return f"a truncated figure: {_fmt(x)} cut off to {v.text}"
-    n = _sig(v)
-    return f"a rounded figure: {_fmt(x)} is {v.text} to {n} significant figure{'s' if n > 1 else ''}"
-
-
-def _alternatives(claim: Claim, a, book: Book):
-    """(value, reason) for each automatic cause except rows, ten and rounding, in the documented order."""
-    q = claim.quantity
-    index = book.layers(a)
-    base = compute(claim, a, layers=index)
-    if q == "params":
-        w = compute(claim, a, "weights", index)
-        yield w, f"the source counts weights without biases: {_fmt(w)}"
-    if q == "weights":
-        p = compute(claim, a, "params", index)
-        yield p, f"the source counts biases too: {_fmt(p)}"
-    if q == "macs" and base is not None:
-        yield 2 * base, f"the source counts a multiply and an add as two FLOPs: 2 x {_fmt(base)} = {_fmt(2 * base)}"
-    if q == "flops":
-        macs = compute(claim, a, "macs", index)
-        if macs is not None:
-            yield macs, f"the source's FLOPs are multiply-accumulates (MACs): {_fmt(macs)}"
-            yield 2 * macs, f"the source counts 2 FLOPs per MAC and nothing else: 2 x {_fmt(macs)} = {_fmt(2 * macs)}"
-    hw = a.input_shape[1:]
-    other = {(224, 224): 227, (227, 227): 224}.get(tuple(hw))
-    if other and claim.input is None:
-        b = book.get(claim.spec, (a.input_shape[0], other, other))
-        if not isinstance(b, ArchstatError):
-            try:
-                v = compute(claim, b, layers=book.layers(b))
-            except KeyError:
-                v = None
-            if v is not None:
-                yield v, f"at a {other}x{other} input (the spec uses {hw[0]}x{hw[1]}): {_fmt(v)}"
-    if not claim.layer:
-        sib = claim.spec[:-4] if claim.spec.endswith("_aux") else claim.spec + "_aux"
-        if book.spec_exists(sib):
-            b = book.get(sib, claim.input)
-            if not isinstance(b, ArchstatError):
-                v = compute(claim, b, layers=book.layers(b))
-                what = "without" if claim.spec.endswith("_aux") else "with"
-                yield v, f"{what} the auxiliary heads (spec {sib}): {_fmt(v)}"
-    if q in ("params", "weights"):
-        stats = 0 if claim.layer == INPUT else index.sums(claim.layer).stats if claim.layer else index.network_stats()
-        if stats:
-            yield base + stats, (f"Keras counts batch-norm moving mean and variance as (non-trainable) parameters: "
-                                 f"{_fmt(base)} + {_fmt(stats)} = {_fmt(base + stats)}")
-
-
-def _rows_total(claim: Claim, claims: list[Claim], book: Book | None = None):
-    """Sum and tolerance of the claimed rows this total is the total of (same spec; activations scaled to bytes),
-    from the rows indexed by group once per list of claims, each (group, spec, quantity) summed once."""
-    by_group, done = (book or Book()).rows(claims)
-    key = (claim.total_of, claim.spec, claim.quantity)
-    if key not in done:
-        done[key] = _sum_rows(claim, by_group.get((claim.total_of, claim.spec), ()))
-    return done[key]
-
-
-def _sum_rows(claim: Claim, rows):
-    total, tol, n = Fraction(0), Fraction(0), 0
-    for c in rows:
-        factor = 1
-        if c.quantity != claim.quantity:
-            if (c.quantity, claim.quantity) == ("activations", "activation_bytes"):
-                factor = 4
-            else:
-                continue
-        total += c.value.number * factor
-        tol += c.value.unit * factor / 2
-        n += 1
-    return (total, tol, n) if n else None
 
 
 def judge(claim: Claim, book: Book, claims: list[Claim]) -> Result:
@@ -446,9 +52,51 @@ def judge(claim: Claim, book: Book, claims: list[Claim]) -> Result:
         r = _judge(claim, book, claims)
     except ArchstatError as e:  # a bound of the whole run: name the claim that crossed it
         raise e.located(file=claim.file, line=claim.line) from None
-    if r.verdict == EXPLAINED and claim.explanation and not r.explanation.startswith("by hand"):
+    if r.verdict == EXPLAINED and claim.explanation:
         r.explanation += f" (the claim adds: {claim.explanation})"
-    return r
+    return _acknowledge(r) if claim.source_error is not None else r
+
+
+def computed_text(r: Result) -> str:
+    v = r.computed
+    if v is None:
+        return "?"
+    if isinstance(v, tuple):
+        return "x".join(map(str, v))
+    return f"{v:,}" if isinstance(v, int) else str(v)
+
+
+def _acknowledge(r: Result) -> Result:
+    """A claim marked ``source_error``: its mismatch acknowledged while archstat computes the pinned figure; the
+    mark itself a mismatch once it no longer holds (the figure moved, or the claim now matches or is explained)."""
+    err = r.claim.source_error
+    assert err is not None
+    got = computed_text(r)
+    if r.verdict != MISMATCH:
+        return Result(r.claim, r.computed, MISMATCH,
+                      f"marked as a source error, but the claim is now {r.verdict}"
+                      f"{': ' + r.explanation if r.explanation else ''}; drop 'source_error'")
+    if not err.holds(got):
+        return Result(r.claim, r.computed, MISMATCH,
+                      f"{r.explanation}; the source_error mark pins archstat's figure at {err.pinned}, but archstat "
+                      f"now computes {got}: a spec changed")
+    return Result(r.claim, r.computed, MISMATCH, f"{r.explanation}; acknowledged as the source's error: {err.why}",
+                  acknowledged=True)
+
+
+def _because(claim: Claim) -> named.Because:
+    assert claim.because is not None  # called only for a claim that names an alternative
+    return claim.because
+
+
+def _named(claim: Claim, book: Book):
+    """(figure, the verdict text) of the alternative the claim names, or (None, why it gives none)."""
+    b = _because(claim)
+    try:
+        x = named.value(claim, b, book)
+    except named.NoFigure as e:
+        return None, f"the claim's alternative cannot be computed: {e}"
+    return x, None
 
 
 def _judge(claim: Claim, book: Book, claims: list[Claim]) -> Result:
@@ -462,18 +110,31 @@ def _judge(claim: Claim, book: Book, claims: list[Claim]) -> Result:
     if c is None:
         return Result(claim, None, MISMATCH, "cannot compute: the spec leaves this figure unknown")
     v = claim.value
+    got, _failed = _named(claim, book) if claim.because is not None else (None, None)
     if claim.quantity == "output_shape":
         shown = _shape_as_claimed(c, claim)
         if _shape_matches(c, claim):
             return Result(claim, shown, MATCH, "")
+        if isinstance(got, tuple) and _shape_matches(got, claim):
+            alt = _shape_as_claimed(got, claim)
+            return Result(claim, shown, EXPLAINED, named.describe(claim, _because(claim), got, alt))
         for alt, why in _alternatives(claim, a, book):
             if isinstance(alt, tuple) and _shape_matches(alt, claim):
                 return Result(claim, shown, EXPLAINED, why.replace(_fmt(alt), _fmt(_shape_as_claimed(alt, claim))))
-        return _unexplained(claim, shown, f"computed {_fmt(shown)}")
+        return _unexplained(claim, shown, f"computed {_fmt(shown)}", book)
     if isinstance(c, tuple):  # a non-square receptive field
-        return _unexplained(claim, c, f"computed {_fmt(c)} (not square)")
+        return _unexplained(claim, c, f"computed {_fmt(c)} (not square)", book)
     if v.matches(c):
         return Result(claim, c, MATCH, "")
+    if v.below:  # a bound the figure breaks: no cause excuses it
+        return _unexplained(claim, c, f"computed {_fmt(c)}, not under {_fmt(v.number)}", book)
+    if isinstance(got, (int, Fraction)):
+        x = named.compared(claim, _because(claim), got)
+        if v.matches(x):
+            return Result(claim, c, EXPLAINED, named.describe(claim, _because(claim), got))
+        if v.matches(x, coarse=True):
+            return Result(claim, c, EXPLAINED,
+                          f"{named.describe(claim, _because(claim), got)}; {_rounding(v, x)}")
     alts = [(x, why) for x, why in _alternatives(claim, a, book) if isinstance(x, (int, Fraction))]
     for x, why in alts:
         if v.matches(x):
@@ -483,7 +144,7 @@ def _judge(claim: Claim, book: Book, claims: list[Claim]) -> Result:
         if rows:
             total, tol, n = rows
             # the claimed total is neither its rows' sum nor a rounding of it, and the rows agree with archstat
-            if not v.matches(total, coarse=True) and abs(total - c) <= tol + v.unit / 2:
+            if not v.matches(total, coarse=True) and v.unit is not None and abs(total - c) <= tol + v.unit / 2:
                 return Result(claim, c, EXPLAINED,
                               f"a total that disagrees with its own rows: the source's {n} rows sum to "
                               f"{_fmt(total)}, not {v.text}; archstat computes {_fmt(c)}")
@@ -497,13 +158,21 @@ def _judge(claim: Claim, book: Book, claims: list[Claim]) -> Result:
     for x, why in alts:
         if v.matches(x, coarse=True):
             return Result(claim, c, EXPLAINED, f"{why}; {_rounding(v, x)}")
-    return _unexplained(claim, c, f"computed {_fmt(c)}")
+    return _unexplained(claim, c, f"computed {_fmt(c)}", book)
 
 
-def _unexplained(claim: Claim, computed, what: str) -> Result:
-    if claim.explanation:
-        return Result(claim, computed, EXPLAINED, f"by hand (in the claim): {claim.explanation}")
-    return Result(claim, computed, MISMATCH, f"{what}; no known cause")
+def _unexplained(claim: Claim, computed, what: str, book: Book | None = None) -> Result:
+    """A mismatch: no computation reproduces the figure. Free text never changes that; the alternative the claim
+    names is shown with what it computes."""
+    why = f"{what}; no known cause"
+    if claim.because is not None and book is not None:
+        got, failed = _named(claim, book)
+        if failed:
+            why += f"; {failed}"
+        else:
+            shown = _shape_as_claimed(got, claim) if isinstance(got, tuple) else got
+            why += f"; the claim's alternative does not reproduce it: {named.describe(claim, _because(claim), got, shown)}"
+    return Result(claim, computed, MISMATCH, why)
 
 
 def verify(specs: list[str] | None = None, claims: list[Claim] | None = None) -> list[Result]:
@@ -525,4 +194,12 @@ def verify(specs: list[str] | None = None, claims: list[Claim] | None = None) ->
 
 
 def counts(results: list[Result]) -> dict:
-    return {v: sum(1 for r in results if r.verdict == v) for v in VERDICTS}
+    """Claims per verdict, and (``acknowledged``) the mismatches acknowledged as their source's errors."""
+    n = {v: sum(1 for r in results if r.verdict == v) for v in VERDICTS}
+    n["acknowledged"] = sum(1 for r in results if r.acknowledged)
+    return n
+
+
+def failing(results: list[Result], strict: bool = False) -> list[Result]:
+    """The mismatches that fail ``archstat verify``: those not acknowledged (all of them with ``strict``)."""
+    return [r for r in results if r.verdict == MISMATCH and (strict or not r.acknowledged)]

@@ -1,6 +1,11 @@
-"""The comparison table over several architectures, as a pandas DataFrame (pandas is imported only here)."""
+"""The comparison table over several architectures: one row per architecture (``compare_row``), as plain rows or
+as a pandas DataFrame (pandas is imported only inside ``compare_frame``)."""
 
 from __future__ import annotations
+
+# The columns whose values are counts: right-aligned, with thousands separators, in tables.
+NUMERIC = frozenset({"params", "trainable_params", "buffers", "macs", "flops", "activations", "activation_bytes",
+                     "peak_activation_bytes", "param_bytes", "weight_layers"})
 
 
 def compare_rows(specs: list[str], input=None, batch: int = 1, dtype: str = "float32") -> list[dict]:
@@ -28,9 +33,10 @@ def compare_row(a) -> dict:
 
 
 def compare_frame(specs: list[str], input=None, batch: int = 1, dtype: str = "float32"):
-    import pandas as pd
+    """The comparison as a DataFrame: one row per spec, in the order given, the columns of ``compare_row``."""
+    from archstat.core.frame import records_frame
 
-    return pd.DataFrame(compare_rows(specs, input, batch, dtype))
+    return records_frame(compare_rows(specs, input, batch, dtype))
 
 
 def _flat(v):

@@ -1,4 +1,8 @@
-"""The counting conventions, stated once. Renderers print them under every table and put them in every JSON."""
+"""The counting conventions, stated once. Renderers print them under every table and put them in every JSON.
+
+The rules themselves are code in one place each: the activation rule (which layers allocate; elements x batch x
+bytes) is ``core.walk.activation``, applied by the engine and the symbolic analysis alike; the dtypes' sizes are
+``core.dtypes.BYTES``."""
 
 from __future__ import annotations
 
@@ -11,6 +15,9 @@ CONVENTIONS = {
              "add, mul, softmax), one rule per layer kind (archstat kinds)",
     "activations": "activations = elements of the input plus every layer output, except in-place ops "
                    "(activations, inference dropout) and views (flatten, crop, identity)",
+    "activation_bytes": "a layer's activation_bytes = its output's elements x batch x the dtype's bytes, in place "
+                        "or not; its new_bytes = what it allocates: activation_bytes, or 0 for an in-place op or a "
+                        "view; the total activation_bytes = the input's bytes plus every layer's new_bytes",
     "peak_activation_bytes": "peak = most activation bytes alive at once in an inference pass in spec order, each "
                              "tensor freed after its last consumer",
     "rf": "receptive field = input pixels one output position sees (size, effective stride, effective padding; "

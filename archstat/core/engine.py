@@ -2,7 +2,10 @@
 activation memory and receptive field, then the totals and the inference-time peak of live activations.
 
 It knows nothing of any particular layer kind: each layer answers for itself (``layers/``). What lives here is
-what is the same for every kind: composing receptive fields, counting memory, summing totals.
+what is the same for every kind: composing receptive fields, counting memory, summing totals. The walk over the
+graph and the activation rule are ``core.walk``'s, shared with the symbolic analysis; each layer's activation
+figures are computed once, here, as fields of its ``LayerResult`` (``activation_bytes``: the size of its output;
+``new_bytes``: what it allocates), and every renderer, plot and exporter reads them.
 """
 
 from __future__ import annotations
@@ -10,14 +13,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from archstat.core.notes import RF_UNTRACKED, Note
 from archstat.core import receptive_field as rf
-from archstat.errors import ArchstatError, ShapeError, UsageError
+from archstat.core.dtypes import BYTES as DTYPE_BYTES
+from archstat.core.dtypes import nbytes as dtype_nbytes
 from archstat.core.graph import INPUT, Graph, Node
-from archstat.layers.base import MergeMismatch, elems, fmt_shape, spatial
+from archstat.core.notes import RF_UNTRACKED, Note
+from archstat.core.walk import activation, allocates, stored, walk, where
+from archstat.errors import ShapeError, UsageError
 from archstat.io.limits import MAX_DIM
+from archstat.layers import MergeMismatch, elems, fmt_shape, spatial
 
-DTYPE_BYTES = {"float32": 4, "float16": 2, "bfloat16": 2, "float64": 8, "int8": 1}
 RF_BITS = 128  # a receptive field whose numbers outgrow this (strides compounding without end) is no longer tracked
 
 
@@ -33,11 +38,26 @@ class LayerResult:
     flops: int | None
     activations: int  # elements of the output, whole batch
     new_memory: bool  # False for in-place ops and views: their output shares its input's storage
+    activation_bytes: int  # bytes of the output, whole batch, in the analysis's dtype (in place or not)
+    new_bytes: int  # bytes this layer allocates: activation_bytes, or 0 for an in-place op or a view
     field: object  # rf.ReceptiveField, rf GLOBAL, or None (unknown)
     notes: list[str]
     line: int | None
     frozen: bool = False
     node: Node | None = None
+    view: bool = False  # its output is a view of its input (flatten, crop, identity)
+    inplace: bool = False  # it writes into its input (activations, inference dropout)
+
+    @property
+    def layer(self):
+        """The layer's own rules (``node.layer``)."""
+        assert self.node is not None, "a LayerResult made by the engine has its node"
+        return self.node.layer
+
+    @property
+    def storage(self) -> str:
+        """Where its output lives: "new" memory, a "view" of its input, or its input's memory ("in place")."""
+        return "new" if self.new_memory else "view" if self.view else "in place"
 
     @property
     def n_params(self) -> int:
@@ -59,8 +79,8 @@ class Totals:
     flops: int
     unknown_macs: list[str]  # layers whose MACs are unknown: the totals are then lower bounds
     unknown_flops: list[str]
-    activations: int
-    activation_bytes: int
+    activations: int  # elements stored: the input plus every layer output that takes new memory
+    activation_bytes: int  # their bytes: the input's plus every layer's new_bytes
     param_bytes: int
     buffer_bytes: int
     peak_activation_bytes: int
@@ -94,39 +114,51 @@ class Analysis:
                 return r
         raise KeyError(name)
 
+    def to_frame(self):
+        """One row per layer, as a pandas DataFrame (``archstat.core.frame.layer_frame``)."""
+        from archstat.core.frame import layer_frame
+
+        return layer_frame(self)
+
 
 def analyze(graph: Graph, batch: int = 1, dtype: str = "float32") -> Analysis:
-    if dtype not in DTYPE_BYTES:
-        raise UsageError(f"unknown dtype '{dtype}' (choose from {', '.join(DTYPE_BYTES)})")
+    nbytes = dtype_nbytes(dtype)
     if batch < 1:
         raise UsageError(f"batch must be at least 1, got {batch}")
     if batch > MAX_DIM:
         raise UsageError(f"batch must be at most {MAX_DIM:,}, got {batch:,}")
-    shapes: dict[str, tuple] = {INPUT: graph.input_shape}
     fields: dict[str, object] = {INPUT: rf.START if spatial(graph.input_shape) else rf.GLOBAL}
-    results: list[LayerResult] = []
     memo: dict = {}
-    for node in graph.nodes:
-        try:
-            results.append(_one(node, shapes, fields, batch, memo))
-        except MergeMismatch as e:
-            a, b = node.inputs[e.a], node.inputs[e.b]
-            raise ShapeError(f"{node.kind}: inputs '{a}' ({fmt_shape(shapes[a])}) and '{b}' "
-                             f"({fmt_shape(shapes[b])}) disagree: {e.what}",
-                             file=node.file or graph.file, line=node.line, layer=node.name) from None
-        except ArchstatError as e:
-            raise e.located(file=node.file or graph.file, line=node.line, layer=node.name)
-        except (ArithmeticError, ValueError, TypeError) as e:  # a rule that breaks on odd input: still one line
-            raise ShapeError(f"{node.kind}: cannot compute this layer ({type(e).__name__}: {e})",
-                             file=node.file or graph.file, line=node.line, layer=node.name) from None
-    totals = _totals(graph, results, batch, DTYPE_BYTES[dtype])
+
+    def step(node: Node, ins: list) -> tuple:
+        r = _one(node, ins, fields, batch, nbytes, memo)
+        return r.output_shape, r
+
+    results = walk(graph, graph.input_shape, step, _failure(graph))
+    totals = _totals(graph, results, batch, nbytes)
     notes = [(r.name, n) for r in results for n in r.notes]
     return Analysis(graph, graph.input_shape, batch, dtype, results, totals, notes)
 
 
-def _one(node: Node, shapes: dict, fields: dict, batch: int, memo: dict) -> LayerResult:
+def _failure(graph: Graph):
+    """What a layer's failure becomes: two merged inputs that disagree are named with their shapes; a rule that
+    breaks on odd input is still one line."""
+
+    def failure(node: Node, e: Exception, shapes: dict):
+        if isinstance(e, MergeMismatch):
+            a, b = node.inputs[e.a], node.inputs[e.b]
+            return ShapeError(f"{node.kind}: inputs '{a}' ({fmt_shape(shapes[a])}) and '{b}' "
+                              f"({fmt_shape(shapes[b])}) disagree: {e.what}", **where(graph, node))
+        if isinstance(e, (ArithmeticError, ValueError, TypeError)):
+            return ShapeError(f"{node.kind}: cannot compute this layer ({type(e).__name__}: {e})",
+                              **where(graph, node))
+        return None
+
+    return failure
+
+
+def _one(node: Node, ins: list, fields: dict, batch: int, nbytes: int, memo: dict) -> LayerResult:
     layer = node.layer
-    ins = [shapes[i] for i in node.inputs]
     key = None if layer.signature is None else (layer.signature, tuple(ins))
     rules = memo.get(key) if key is not None else None
     if rules is None:  # the first layer of its kind, arguments and inputs in this network: apply its rules
@@ -134,7 +166,6 @@ def _one(node: Node, shapes: dict, fields: dict, batch: int, memo: dict) -> Laye
         if key is not None:
             memo[key] = rules
     out, own_notes, window, params, buffers, macs, flops = rules
-    shapes[node.name] = out
     notes = list(own_notes)
     srcs = node.inputs if layer.data_inputs is None else node.inputs[:layer.data_inputs]
     if len(srcs) > 1:
@@ -151,11 +182,13 @@ def _one(node: Node, shapes: dict, fields: dict, batch: int, memo: dict) -> Laye
         notes.append(Note(RF_UNTRACKED, f"receptive field no longer tracked: its size, stride or padding outgrew 2**{RF_BITS}"))
         f = None
     fields[node.name] = f
+    acts, act_bytes, new_bytes = activation(layer, out, batch, nbytes)
     return LayerResult(
         name=node.name, kind=node.kind, inputs=list(node.inputs), output_shape=out,
         params=dict(params), buffers=dict(buffers), macs=_scale(macs, batch), flops=_scale(flops, batch),
-        activations=elems(out) * batch, new_memory=not (layer.inplace or layer.view), field=f, notes=notes,
-        line=node.line, frozen=node.frozen, node=node,
+        activations=acts, new_memory=allocates(layer), activation_bytes=act_bytes, new_bytes=new_bytes, field=f,
+        notes=notes, line=node.line, frozen=node.frozen, node=node, view=bool(layer.view),
+        inplace=bool(layer.inplace),
     )
 
 
@@ -178,7 +211,7 @@ def _rules(node: Node, ins: list) -> tuple:
 _RF_LIMIT = 1 << RF_BITS
 
 
-def _small(f: "rf.ReceptiveField") -> bool:
+def _small(f: rf.ReceptiveField) -> bool:
     """Whether every number of a field fits RF_BITS bits (a fraction: its numerator and denominator)."""
     for v in (*f.size, *f.stride, *f.padding):
         if v.__class__ is int:
@@ -199,7 +232,7 @@ def _scale(v, batch):
 
 def _totals(graph: Graph, results: list[LayerResult], batch: int, nbytes: int) -> Totals:
     params = trainable = buffers = weights = macs = flops = weight_layers = 0
-    acts = elems(graph.input_shape) * batch
+    acts = sum(stored(graph.input_shape, batch, ((r.layer, r.activations) for r in results)))
     unknown_macs, unknown_flops = [], []
     for r in results:  # one pass: the totals of a 10,000-layer network are a tenth of its analysis
         n = r.n_params
@@ -217,9 +250,7 @@ def _totals(graph: Graph, results: list[LayerResult], batch: int, nbytes: int) -
             unknown_flops.append(r.name)
         else:
             flops += r.flops
-        if r.new_memory:
-            acts += r.activations
-        weight_layers += r.node.layer.weight_layer
+        weight_layers += r.layer.weight_layer
     last_spatial = next((r.field for r in reversed(results)
                          if spatial(r.output_shape) and r.field is not rf.GLOBAL), rf.START)
     return Totals(
@@ -235,7 +266,7 @@ def weight_depths(results: list[LayerResult]) -> dict[str, int]:
     """Each layer's depth: weight layers on the longest path from the input up to and including it."""
     depth = {INPUT: 0}
     for r in results:
-        depth[r.name] = max(depth[i] for i in r.inputs) + (1 if r.node.layer.weight_layer else 0)
+        depth[r.name] = max(depth[i] for i in r.inputs) + (1 if r.layer.weight_layer else 0)
     return depth
 
 
@@ -259,7 +290,7 @@ def peak_bytes(graph: Graph, results: list[LayerResult], batch: int, nbytes: int
             last_use[storage[src]] = i
         if r.new_memory:
             storage[r.name] = r.name
-            size[r.name] = r.activations * nbytes
+            size[r.name] = r.new_bytes
             last_use.setdefault(r.name, i)
         else:
             storage[r.name] = storage[r.inputs[0]]

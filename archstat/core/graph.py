@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from archstat.layers.base import Layer
+from archstat.layers import Layer
 
 INPUT = "input"  # the name of the network input
 

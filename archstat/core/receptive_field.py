@@ -20,14 +20,14 @@ from __future__ import annotations
 from fractions import Fraction
 
 from archstat.core.notes import RF_MERGE, Note
-from archstat.layers.base import GLOBAL, Window, frac_str
+from archstat.layers import GLOBAL, Window, frac_str
 
 
 class ReceptiveField:
     """Treated as immutable. A plain class with slots rather than a frozen dataclass: the engine makes one per layer,
     and a frozen dataclass's constructor costs three times as much."""
 
-    __slots__ = ("size", "stride", "padding")
+    __slots__ = ("padding", "size", "stride")
 
     def __init__(self, size: tuple, stride: tuple, padding: tuple):  # each (h, w)
         self.size = size
@@ -44,7 +44,7 @@ class ReceptiveField:
     def __repr__(self):
         return f"ReceptiveField(size={self.size}, stride={self.stride}, padding={self.padding})"
 
-    def through(self, w: Window) -> "ReceptiveField":
+    def through(self, w: Window) -> ReceptiveField:
         (r0, r1), (j0, j1), (p0, p1) = self.size, self.stride, self.padding
         (k0, k1), (s0, s1), (q0, q1) = w.extent, w.stride, w.padding
         return ReceptiveField((r0 + j0 * (k0 - 1), r1 + j1 * (k1 - 1)), (j0 * s0, j1 * s1), (p0 + j0 * q0, p1 + j1 * q1))

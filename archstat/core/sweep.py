@@ -2,10 +2,10 @@
 
 The spec is compiled once; the engine then runs once per size (about 5 ms for ResNet-50). Each row holds the
 output shape, parameters (they change with the input when a linear layer follows a flatten), MACs, FLOPs,
-activations, peak activation memory and the final receptive field, plus three flags: a stride that does not fit
-(some layer floors a fractional size and never sees the last rows of real input), a size too small for the network
-(a size reaches zero: the row records the layer and the message), and whether the receptive field still covers the
-whole input.
+activations and their bytes (the engine's totals, in the sweep's dtype), peak activation memory and the final
+receptive field, plus three flags: a stride that does not fit (some layer floors a fractional size and never sees
+the last rows of real input), a size too small for the network (a size reaches zero: the row records the layer and
+the message), and whether the receptive field still covers the whole input.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def parse_sizes(text: str) -> list[int]:
 def sweep(graph, sizes: list[int], batch: int = 1, dtype: str = "float32") -> list[dict]:
     from archstat.core import receptive_field as rf
     from archstat.core.engine import analyze
-    from archstat.layers.base import spatial
+    from archstat.layers import spatial
 
     if not spatial(graph.input_shape):
         raise UsageError("sweep needs a spec whose input is C x H x W")
@@ -66,7 +66,8 @@ def sweep(graph, sizes: list[int], batch: int = 1, dtype: str = "float32") -> li
     for s in sizes:
         g = dataclasses.replace(graph, input_shape=(c, s, s))
         row = {"size": s, "status": "ok", "failing_layer": "", "output_shape": "", "params": None, "macs": None,
-               "flops": None, "activations": None, "peak_activation_bytes": None, "rf_size": None,
+               "flops": None, "activations": None, "activation_bytes": None, "peak_activation_bytes": None,
+               "rf_size": None,
                "rf_covers_input": None, "stride_does_not_fit": None, "unfit_layers": ""}
         try:
             a = analyze(g, batch=batch, dtype=dtype)
@@ -80,7 +81,8 @@ def sweep(graph, sizes: list[int], batch: int = 1, dtype: str = "float32") -> li
         size = field["size"]
         unfit = sorted({name for name, note in a.notes if code_of(note) == STRIDE_DOES_NOT_FIT})
         row.update(output_shape="x".join(map(str, a.layers[-1].output_shape)), params=t.params, macs=t.macs,
-                   flops=t.flops, activations=t.activations, peak_activation_bytes=t.peak_activation_bytes,
+                   flops=t.flops, activations=t.activations, activation_bytes=t.activation_bytes,
+                   peak_activation_bytes=t.peak_activation_bytes,
                    rf_size=size if not isinstance(size, list) else max(size),
                    stride_does_not_fit=bool(unfit), unfit_layers=" ".join(unfit))
         if isinstance(row["rf_size"], (int, float)):

@@ -12,7 +12,7 @@ MAX_SPEC_BYTES = 1 << 20  # one spec file, one block library, one claims file, s
 MAX_INCLUDE_BYTES = 1 << 20  # a spec's block libraries together
 MAX_INCLUDES = 16  # block libraries one spec includes
 MAX_READ_BYTES = 64 << 20  # every file one run reads (specs, libraries, claims files, bench results) together
-MAX_RESULT_BYTES = 16 << 20  # one archstat bench result file read by plot bench
+MAX_RESULT_BYTES = 16 << 20  # one archstat bench result file read by plot throughput
 
 # ---- YAML -----------------------------------------------------------------------------------------------------------
 MAX_YAML_DEPTH = 64  # nesting of YAML mappings and lists
@@ -52,7 +52,7 @@ LIMITS: list[tuple[str, str, str]] = [
     ("MAX_INCLUDE_BYTES", "a spec's block libraries together", "bytes"),
     ("MAX_INCLUDES", "includes per spec (relative paths inside the spec's directory, no nested includes)", "count"),
     ("MAX_READ_BYTES", "every file one run reads, together", "bytes"),
-    ("MAX_RESULT_BYTES", "one bench result file (`plot bench`)", "bytes"),
+    ("MAX_RESULT_BYTES", "one bench result file (`plot throughput`)", "bytes"),
     ("MAX_YAML_DEPTH", "YAML nesting depth (also through aliases)", "count"),
     ("MAX_YAML_VALUES", "YAML values, counting an aliased subtree at every use (\"billion laughs\")", "count"),
     ("MAX_NUMBER_CHARS", "the text of one number (YAML in any base, or the command line)", "characters"),

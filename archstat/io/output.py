@@ -144,5 +144,5 @@ def _why(e: BaseException) -> str:
                 errno.EACCES: "permission denied", errno.EPERM: "permission denied",
                 errno.ENOSPC: "no space left on the device", errno.EROFS: "a read-only file system",
                 errno.ENOTDIR: "a part of the path is not a directory", errno.EISDIR: "is a directory",
-                errno.EPIPE: "the reader went away (broken pipe)"}.get(e.errno, e.strerror or str(e))
+                errno.EPIPE: "the reader went away (broken pipe)"}.get(e.errno or 0, e.strerror or str(e))
     return str(e)

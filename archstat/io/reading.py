@@ -17,6 +17,7 @@ from archstat.errors import ArchstatError, SpecError
 from archstat.io.limits import MAX_SPEC_BYTES
 from archstat.io.run import current
 
+
 class TooLarge(SpecError):
     """A file over its size limit."""
 

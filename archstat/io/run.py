@@ -20,7 +20,7 @@ from archstat.io.limits import MAX_EXPANSION, MAX_READ_BYTES, MAX_SWEEP_CELLS, M
 class Run:
     """What one run has read and spent."""
 
-    __slots__ = ("inputs", "read_bytes", "symbolic", "sweep_cells", "stdin_read")
+    __slots__ = ("inputs", "read_bytes", "stdin_read", "sweep_cells", "symbolic")
 
     def __init__(self) -> None:
         self.inputs: dict[tuple[int, int], str] = {}  # (st_dev, st_ino) -> the path as the user gave it

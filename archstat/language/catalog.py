@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from archstat.errors import SpecError
 from archstat.core.graph import Graph
+from archstat.errors import SpecError
 
 _PACKAGE = Path(__file__).resolve().parent.parent  # archstat/
 
@@ -104,7 +104,7 @@ def parse_symbolic_input(text: str) -> list | None:
         return None
     if len(parts) not in (1, 2, 3):
         raise UsageError(f"--input must look like 3xHxW, HxW or S, got '{clip(text, 60)}'")
-    out = []
+    out: list[int | str] = []
     for p in parts:
         if is_count(p):
             out.append(parse_count(p, "--input: a dimension"))
@@ -144,3 +144,19 @@ def _load_graph(name_or_path: str, input_shape: str | tuple | None) -> Graph:
             vals = (base[0], vals[0], vals[-1])
         shape = parse_input_shape(list(vals), shown, None)
     return compile_spec(doc, shown, shape, base_dir)
+
+
+def catalog_rows() -> list[dict]:
+    """One row per built-in spec, as ``archstat list`` shows them: name, family, year, input, parameters, GMACs,
+    the cited top-1 and the title."""
+    from archstat import analyze
+
+    rows = []
+    for name in builtin_names():
+        a = analyze(name)
+        m = a.graph.meta
+        rows.append({"name": name, "family": m.get("family") or "", "year": m.get("year") or "",
+                     "input": "x".join(map(str, a.input_shape)), "params": a.totals.params,
+                     "gmacs": round(a.totals.macs / 1e9, 3), "top1": (m.get("accuracy") or {}).get("top1", ""),
+                     "title": m.get("title") or ""})
+    return rows

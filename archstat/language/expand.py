@@ -14,30 +14,28 @@ The language, in short (the README has the reference):
 
 from __future__ import annotations
 
-from archstat.errors import ArchstatError, SpecError
+from collections.abc import Sequence
+
 from archstat.core.graph import INPUT, Graph, Node
-from archstat.layers import REGISTRY
-from archstat.io.run import ExpansionBudget
-from archstat.language.expr import Evaluator
+from archstat.errors import ArchstatError, SpecError
 from archstat.io.limits import (
     MAX_BLOCK_DEPTH,
-    MAX_DIM,
-    MAX_INCLUDE_BYTES,
-    MAX_INCLUDES,
     MAX_LAYERS,
     MAX_NAME_CHARS,
     MAX_REPEAT,
 )
+from archstat.io.run import ExpansionBudget
+from archstat.language.blocks import COMMON_KEYS, NO_DEFAULT, Block, load_includes, read_blocks
+from archstat.language.expr import Evaluator
+from archstat.language.header import HEADER_KEYS, check_accuracy, check_meta, parse_input_shape
 from archstat.language.yamlio import Map, Seq
+from archstat.layers import REGISTRY
 
-HEADER_KEYS = ("name", "title", "family", "year", "citations", "accuracy", "input", "notes", "include", "vars",
-               "blocks", "layers")
-COMMON_KEYS = ("name", "inputs", "frozen")
 GROUP_KEYS = ("layers", "repeat", "name", "inputs", "as", "when")
 
 
 class Scope:
-    def __init__(self, prefix: str, input_name: str, parent: "Scope | None", counters: dict | None = None):
+    def __init__(self, prefix: str, input_name: str, parent: Scope | None, counters: dict | None = None):
         self.prefix = prefix
         self.input_name = input_name
         self.parent = parent
@@ -49,16 +47,8 @@ class Scope:
         return f"{base}{n}"
 
 
-class Block:
-    def __init__(self, name: str, args: dict, layers, line: int | None, file: str | None = None):
-        self.name, self.args, self.layers, self.line, self.file = name, args, layers, line, file
-
-
-_NO_DEFAULT = object()
-
-
 class Expander:
-    def __init__(self, doc: Map, file: str, libraries: list[tuple[Map, str]] = ()):
+    def __init__(self, doc: Map, file: str, libraries: Sequence[tuple[Map, str]] = ()):
         self.file = file
         self.doc = doc
         self.nodes: list[Node] = []
@@ -70,8 +60,8 @@ class Expander:
         self.vars = self._vars()
         self.blocks: dict[str, Block] = {}
         for lib, lib_file in libraries:  # included block libraries first; the spec's own blocks may override
-            self.blocks.update(self._blocks(lib, lib_file))
-        self.blocks.update(self._blocks(doc, file))
+            self.blocks.update(read_blocks(lib, lib_file))
+        self.blocks.update(read_blocks(doc, file))
 
     # ---- errors ---------------------------------------------------------------------------------------------------
     def err(self, msg: str, line: int | None, layer: str | None = None) -> SpecError:
@@ -91,61 +81,13 @@ class Expander:
             env[k] = self._eval(self.evaluator(env), val, v.line_of(k))
         return env
 
-    def _blocks(self, doc: Map, file: str) -> dict[str, Block]:
-        raw = doc.get("blocks")
-        if raw is None:
-            return {}
-        if not isinstance(raw, Map):
-            raise SpecError("'blocks' must be a mapping of block names to definitions", file=file,
-                            line=doc.line_of("blocks"))
-        blocks = {}
-        for name, body in raw.items():
-            line = raw.line_of(name)
-            try:
-                blocks[name] = self._block(name, body, line)
-            except SpecError as e:
-                raise e.located(file=file)
-            blocks[name].file = file
-        return blocks
-
-    def _block(self, name, body, line) -> Block:
-        if not isinstance(name, str) or not name.isidentifier():
-            raise self.err(f"block name {name!r} is not an identifier", line)
-        if name in REGISTRY:
-            raise self.err(f"block '{name}' has the name of a layer kind; rename it", line)
-        if not isinstance(body, Map) or "layers" not in body:
-            raise self.err(f"block '{name}' must be a mapping with 'layers' (and optional 'args')", line)
-        extra = [k for k in body if k not in ("args", "layers", "doc")]
-        if extra:
-            raise self.err(f"block '{name}': unknown key '{extra[0]}' (keys: args, layers, doc)",
-                           body.line_of(extra[0]))
-        args_raw = body.get("args") or []
-        if isinstance(args_raw, list):
-            bad = next((a for a in args_raw if not isinstance(a, str)), None)
-            if bad is not None:
-                raise self.err(f"block '{name}': argument {bad!r} must be an identifier other than "
-                               f"{', '.join(COMMON_KEYS)}", body.line_of("args"))
-            args = {a: _NO_DEFAULT for a in args_raw}
-        elif isinstance(args_raw, Map):
-            args = dict(args_raw)
-        else:
-            raise self.err(f"block '{name}': 'args' must be a list of names or a mapping of defaults",
-                           body.line_of("args"))
-        for a in args:
-            if not isinstance(a, str) or not a.isidentifier() or a in COMMON_KEYS:
-                raise self.err(f"block '{name}': argument {a!r} must be an identifier other than "
-                               f"{', '.join(COMMON_KEYS)}", body.line_of("args"))
-        if not isinstance(body["layers"], Seq):
-            raise self.err(f"block '{name}': 'layers' must be a list", body.line_of("layers"))
-        return Block(name, args, body["layers"], line)
-
     # ---- evaluation -----------------------------------------------------------------------------------------------
     def spend(self, steps: int, line, layer=None) -> None:
         """Count expansion work, so that repeats of repeats (even of nothing) and aliased lists stay bounded."""
         try:
             self.budget.spend(steps)
         except SpecError as e:
-            raise e.located(line=line, layer=layer)
+            raise e.located(line=line, layer=layer) from None
 
     def evaluator(self, env: dict) -> Evaluator:
         """An evaluator of ``env`` that charges every expression node it evaluates to this spec's budget."""
@@ -160,7 +102,7 @@ class Expander:
             self.spend(1, line, layer)
             return ev.value(v)
         except SpecError as e:
-            raise e.located(line=line, layer=layer)
+            raise e.located(line=line, layer=layer) from None
 
     # ---- names ----------------------------------------------------------------------------------------------------
     def resolve(self, ref, scope: Scope, line, layer) -> str:
@@ -214,7 +156,7 @@ class Expander:
             try:
                 prev = self.item(item, scope, ev, prev, ln)
             except ArchstatError as e:  # a problem with no layer of its own is placed in its scope
-                raise e.located(layer=scope.prefix[:-1] or None)
+                raise e.located(layer=scope.prefix[:-1] or None) from None
         return prev
 
     def item(self, item, scope: Scope, ev: Evaluator, prev: str, line) -> str:
@@ -270,7 +212,7 @@ class Expander:
             layer = cls.build(raw)
         except SpecError as e:
             bad = next((k for k in raw if f"'{k}'" in e.message), None)
-            raise e.located(line=_line(args, bad, line), layer=name)
+            raise e.located(line=_line(args, bad, line), layer=name) from None
         n = len(inputs)
         if n < cls.min_inputs or (cls.max_inputs is not None and n > cls.max_inputs):
             want = (f"{cls.min_inputs}" if cls.min_inputs == cls.max_inputs else
@@ -363,7 +305,7 @@ class Expander:
         for a, default in blk.args.items():
             if a in given:
                 env[a] = self._eval(ev, given[a], _line(args, a, line), name)
-            elif default is _NO_DEFAULT:
+            elif default is NO_DEFAULT:
                 raise self.err(f"block '{bname}' needs argument '{a}'", line, name)
             else:
                 env[a] = self._eval(self.evaluator(env), default, blk.line, name)
@@ -373,7 +315,7 @@ class Expander:
         try:
             out = self.expand(blk.layers, sub, self.evaluator(env), inputs[0], blk.line)
         except ArchstatError as e:
-            raise e.located(file=blk.file)
+            raise e.located(file=blk.file) from None
         finally:
             self.block_stack.pop()
             self.file_stack.pop()
@@ -404,95 +346,6 @@ def _suggest(word: str, options: list[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
-def parse_input_shape(v, file, line) -> tuple:
-    if not isinstance(v, list) or len(v) not in (1, 3) or any(
-            isinstance(x, bool) or not isinstance(x, int) or x < 1 or x > MAX_DIM for x in v):
-        raise SpecError(f"'input' must be [C, H, W] (or [features]) of positive integers, got {v!r}",
-                        file=file, line=line)
-    return tuple(v)
-
-
-def load_includes(doc: Map, file: str, base_dir) -> list[tuple[Map, str]]:
-    """Block libraries named by ``include:``: relative YAML paths under the spec's own directory, holding only
-    ``blocks:`` (and a ``doc:`` line). They are data like the spec; they cannot include further files."""
-    from pathlib import Path
-
-    from archstat.io.reading import TooLarge, path_error, read_file
-    from archstat.language.yamlio import parse_yaml
-
-    raw = doc.get("include")
-    if raw is None:
-        return []
-    items = raw if isinstance(raw, list) else [raw]
-    line = doc.line_of("include")
-    if len(items) > MAX_INCLUDES:
-        raise SpecError(f"more than {MAX_INCLUDES} includes", file=file, line=line)
-    libs, seen, left = [], set(), MAX_INCLUDE_BYTES  # the libraries together: at most as big as one spec
-    for item in items:
-        if not isinstance(item, str) or not item.endswith((".yaml", ".yml")) or Path(item).is_absolute():
-            raise SpecError(f"include {item!r} must be a relative path to a .yaml file", file=file, line=line)
-        try:
-            base = Path(base_dir).resolve()
-            path = (base / item).resolve()
-        except (OSError, ValueError, RuntimeError) as e:
-            raise SpecError(f"include {item!r}: {path_error(e)}", file=file, line=line) from None
-        if base not in path.parents:
-            raise SpecError(f"include '{item}' is outside the spec's directory", file=file, line=line)
-        shown = str(Path(file).parent / item) if file != "<stdin>" else item
-        if path in seen:
-            continue
-        seen.add(path)
-        try:
-            data = read_file(path, shown, limit=max(left, 0))
-        except TooLarge:
-            raise SpecError(f"the includes hold more than {MAX_INCLUDE_BYTES:,} bytes in all (the limit), with "
-                            f"'{item}'", file=file, line=line) from None
-        except SpecError as e:
-            raise SpecError(f"cannot read include '{item}': {e.message}", file=file, line=line) from None
-        left -= len(data)
-        lib = parse_yaml(data, shown)
-        by = f"included by {file}:{line}"
-        if not isinstance(lib, Map):
-            raise SpecError(f"a block library is a mapping with 'blocks:' (and 'doc:'); {by}", file=shown,
-                            line=getattr(lib, "line", 1))
-        extra = [k for k in lib if k not in ("blocks", "doc")]
-        if extra:
-            raise SpecError(f"a block library holds only 'blocks:' (and 'doc:'), not '{extra[0]}'; {by}",
-                            file=shown, line=lib.line_of(extra[0]))
-        libs.append((lib, shown))
-    return libs
-
-
-def check_accuracy(acc, file: str, line) -> None:
-    """``accuracy: {top1: 76.13, top5: 92.86, source: "..."}``: published single-crop ImageNet accuracy in percent."""
-    if not isinstance(acc, Map) or "top1" not in acc or "source" not in acc:
-        raise SpecError("'accuracy' must be a mapping with top1 (percent) and source", file=file, line=line)
-    for k, v in acc.items():
-        if k not in ("top1", "top5", "source", "dataset"):
-            raise SpecError(f"accuracy: unknown key '{k}' (keys: top1, top5, source, dataset)", file=file,
-                            line=acc.line_of(k))
-        if k in ("top1", "top5") and (isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 < v <= 100):
-            raise SpecError(f"accuracy: '{k}' must be a percentage in (0, 100], got {v!r}", file=file,
-                            line=acc.line_of(k))
-        if k in ("source", "dataset") and (not isinstance(v, str) or not v.strip()):
-            raise SpecError(f"accuracy: '{k}' must be text", file=file, line=acc.line_of(k))
-
-
-def check_meta(doc: Map, file: str) -> None:
-    """``title``, ``family`` and ``notes`` are text, ``year`` a whole number, ``citations`` text or a list of it."""
-    for k in ("title", "family", "notes"):
-        if k in doc and doc[k] is not None and not isinstance(doc[k], str):
-            raise SpecError(f"'{k}' must be text, got {doc[k]!r}", file=file, line=doc.line_of(k))
-    year = doc.get("year")
-    if year is not None and (isinstance(year, bool) or not isinstance(year, int)):
-        raise SpecError(f"'year' must be a whole number, got {year!r}", file=file, line=doc.line_of("year"))
-    cites = doc.get("citations")
-    if cites is not None and not isinstance(cites, str) and (
-            not isinstance(cites, list) or not all(isinstance(c, str) for c in cites)):
-        raise SpecError(f"'citations' must be text or a list of texts, got {cites!r}", file=file,
-                        line=doc.line_of("citations"))
-
-
 _WHAT = {"str": "text", "int": "a number", "float": "a number", "bool": "a boolean", "NoneType": "null"}
 
 
@@ -521,13 +374,13 @@ def compile_spec(doc, file: str, input_shape: tuple | None = None, base_dir=".")
     try:
         ex = Expander(doc, file, libs)
     except ArchstatError as e:
-        raise e.located(file=file)
+        raise e.located(file=file) from None
     root = Scope("", INPUT, None)
     try:
         ex.expand(doc["layers"], root, ex.evaluator(dict(ex.vars)), INPUT, doc.line_of("layers"))
     except RecursionError:
         raise SpecError("spec nested too deeply", file=file) from None
     except ArchstatError as e:
-        raise e.located(file=file)
+        raise e.located(file=file) from None
     meta = {k: doc.get(k) for k in ("title", "family", "year", "citations", "accuracy", "notes") if k in doc}
     return Graph(doc["name"], shape, ex.nodes, file, meta)

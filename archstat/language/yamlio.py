@@ -14,17 +14,17 @@ from yaml.reader import ReaderError
 from yaml.resolver import Resolver
 
 from archstat.errors import SpecError
-from archstat.language.numbers import check_int, yaml_int_text
 from archstat.io.limits import MAX_LIST_ITEMS, MAX_SPEC_BYTES, MAX_YAML_DEPTH, MAX_YAML_VALUES
+from archstat.language.numbers import check_int, yaml_int_text
 
 try:  # libyaml's scanner and parser when the wheel has it (~10x faster); its C composer recurses without a
-    from yaml.cyaml import CParser as _Parser  # bound and crashes on deep nesting, so ours composes the events
+    from yaml.cyaml import CParser as _Parser  # type: ignore[attr-defined]  # bound and crashes on deep nesting, so ours composes the events
 except ImportError:  # pragma: no cover - pure-Python PyYAML
+    from yaml.parser import Parser
     from yaml.reader import Reader
     from yaml.scanner import Scanner
-    from yaml.parser import Parser
 
-    class _Parser(Reader, Scanner, Parser):
+    class _Parser(Reader, Scanner, Parser):  # type: ignore[no-redef]
         def __init__(self, stream):
             Reader.__init__(self, stream)
             Scanner.__init__(self)
@@ -119,7 +119,7 @@ class _Loader(_Composer, _Parser, SafeConstructor, Resolver):
         raise SpecError(f"YAML tag {node.tag.replace('tag:yaml.org,2002:', '!!')} is not spec data (numbers, text, "
                         f"lists and mappings)", line=node.start_mark.line + 1)
 
-    def construct_yaml_map(self, node):  # noqa: D401 - yaml's generator protocol
+    def construct_yaml_map(self, node):
         data = Map()
         data.line = node.start_mark.line + 1
         data.key_lines = {}
@@ -145,12 +145,11 @@ class _Loader(_Composer, _Parser, SafeConstructor, Resolver):
         data.extend(self.construct_object(n, deep=True) for n in node.value)
 
 
-_Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_yaml_map)
-_Loader.add_constructor("tag:yaml.org,2002:seq", _Loader.construct_yaml_seq)
-_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
-_Loader.add_constructor("tag:yaml.org,2002:float", _Loader.construct_yaml_float)
-for _tag in ("binary", "set", "omap", "pairs"):
-    _Loader.add_constructor(f"tag:yaml.org,2002:{_tag}", _Loader.construct_not_data)
+_CONSTRUCTORS = {"map": _Loader.construct_yaml_map, "seq": _Loader.construct_yaml_seq,
+                 "int": _Loader.construct_yaml_int, "float": _Loader.construct_yaml_float,
+                 **{tag: _Loader.construct_not_data for tag in ("binary", "set", "omap", "pairs")}}
+for _tag, _construct in _CONSTRUCTORS.items():
+    _Loader.add_constructor(f"tag:yaml.org,2002:{_tag}", _construct)  # type: ignore[type-var]
 
 
 def parse_yaml(text: str | bytes, file: str) -> object:
@@ -162,7 +161,7 @@ def parse_yaml(text: str | bytes, file: str) -> object:
             text = text.decode("utf-8")
         except UnicodeDecodeError as e:
             raise SpecError(f"not UTF-8 text (byte 0x{text[e.start]:02x} at offset {e.start:,})", file=file,
-                            line=text.count(b"\n", 0, e.start) + 1) from None
+                            line=e.object[: e.start].count(b"\n") + 1) from None
     if len(text) > MAX_SPEC_BYTES:
         raise SpecError(f"file is {len(text):,} characters, more than the {MAX_SPEC_BYTES:,} limit", file=file)
     if "\x00" in text:
@@ -175,7 +174,7 @@ def parse_yaml(text: str | bytes, file: str) -> object:
             raise SpecError("the file is empty" if not text.strip() else "the file holds only comments", file=file)
         return loader.construct_document(node)
     except SpecError as e:
-        raise e.located(file=file)
+        raise e.located(file=file) from None
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else None

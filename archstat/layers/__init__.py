@@ -1,55 +1,79 @@
-"""The layer registry: every kind by name and alias.
+"""The layer registry: every kind by name and alias, found by importing each module of this package.
 
-To add a kind, write one class in one new file of this package (see ``base.Layer``) and list the module below;
-the registry-wide tests then cover it.
+To add a kind, write one class in one new file of this package, decorated with ``@register`` (see
+``_contract.Layer``), with its hand-derived ``examples``; then regenerate the README's table
+(``archstat kinds --markdown``). Nothing here lists kinds: the registry-wide tests and the torch property test
+pick the new file up. Modules whose name starts with ``_`` are the shared machinery, not kinds:
+
+- ``_schema``: the argument types (``Int``, ``Pair``, ``Padding``, ...) and the frozen ``args`` record;
+- ``_contract``: ``Layer``, ``Pointwise``, ``MergeMismatch``, ``Example`` and ``register``;
+- ``_windows``: receptive-field windows and the ``(W - F + 2P)/S + 1`` text and checks;
+- ``_text``: shape and number formatting;
+- ``_torch``: helper ``nn.Module``s, imported only from inside ``torch_module`` methods.
 """
 
 from __future__ import annotations
 
-from archstat.layers import (
-    activation,
-    adaptive_pool,
-    add,
-    batchnorm,
-    channel_shuffle,
-    concat,
-    conv,
-    conv_transpose,
-    crop,
-    custom,
-    dropout,
-    flatten,
-    identity,
-    linear,
-    lrn,
-    mul,
-    pool,
-    prelu,
-    rbf,
-    scale,
-    slice,
-    softmax,
-    upsample,
-    zeropad,
-)
-from archstat.layers.base import Layer
+import importlib
+import pkgutil
 
-_CLASSES: list[type[Layer]] = [
-    conv.Conv, conv.DepthwiseConv, conv.PointwiseConv, conv_transpose.ConvTranspose,
-    pool.MaxPool, pool.AvgPool, adaptive_pool.AdaptiveAvgPool, adaptive_pool.GlobalAvgPool,
-    linear.Linear, rbf.RBF, flatten.Flatten, batchnorm.BatchNorm, scale.Scale, lrn.LocalResponseNorm, dropout.Dropout,
-    *activation.KINDS, prelu.PReLU, softmax.Softmax,
-    add.Add, concat.Concat, mul.Mul, channel_shuffle.ChannelShuffle, slice.Slice, upsample.Upsample, crop.Crop,
-    zeropad.ZeroPad, identity.Identity, custom.Custom,
-]
+from archstat.layers._contract import _KINDS, _NAMES, Example, Layer, MergeMismatch, Pointwise, register
+from archstat.layers._schema import REQUIRED, Arg, Bool, Choice, Float, Int, IntList, Padding, Pair, Size
+from archstat.layers._text import elems, elems_text, fmt_shape, frac_str, short, spatial
+from archstat.layers._windows import GLOBAL, IDENTITY, Window, unseen_notes, window_check, window_formula
 
-KINDS: dict[str, type[Layer]] = {cls.kind: cls for cls in _CLASSES}
-REGISTRY: dict[str, type[Layer]] = dict(KINDS)
-for _cls in _CLASSES:
-    for _alias in _cls.aliases:
-        assert _alias not in REGISTRY, _alias
-        REGISTRY[_alias] = _cls
+for _module in pkgutil.iter_modules(__path__):
+    if not _module.name.startswith("_"):
+        importlib.import_module(f"{__name__}.{_module.name}")
+
+KINDS: dict[str, type[Layer]] = dict(_KINDS)  # kind -> class
+REGISTRY: dict[str, type[Layer]] = dict(KINDS)  # kind and aliases -> class
+REGISTRY.update((name, cls) for name, cls in _NAMES.items() if name not in KINDS)
 
 
 def lookup(kind: str) -> type[Layer] | None:
     return REGISTRY.get(kind)
+
+
+def markdown_table(kinds: dict[str, type[Layer]] | None = None) -> str:
+    """The README's layer-kind table (``archstat kinds --markdown``): one row per kind, sorted by name."""
+    lines = ["| kind | aliases | what | arguments | FLOPs rule |", "|---|---|---|---|---|"]
+    for kind, cls in sorted((KINDS if kinds is None else kinds).items()):
+        args = ", ".join(f"`{n}`" for n in cls.fields) or "—"
+        lines.append(f"| `{kind}` | {', '.join(cls.aliases)} | {cls.summary} | {args} | {cls.flops_rule} |")
+    return "\n".join(lines) + "\n"
+
+
+__all__ = [
+    "GLOBAL",
+    "IDENTITY",
+    "KINDS",
+    "REGISTRY",
+    "REQUIRED",
+    "Arg",
+    "Bool",
+    "Choice",
+    "Example",
+    "Float",
+    "Int",
+    "IntList",
+    "Layer",
+    "MergeMismatch",
+    "Padding",
+    "Pair",
+    "Pointwise",
+    "Size",
+    "Window",
+    "elems",
+    "elems_text",
+    "fmt_shape",
+    "frac_str",
+    "lookup",
+    "markdown_table",
+    "register",
+    "short",
+    "spatial",
+    "unseen_notes",
+    "window_check",
+    "window_formula",
+]

@@ -9,47 +9,54 @@ FLOPs per element, counting each add, multiply, divide, comparison, exp or erf a
 - hardswish: 5 (x * relu6(x + 3)/6: add, max, min, multiply, divide)
 - silu: 5 (x * sigmoid(x): sigmoid's 4 and a multiply)
 - gelu: 5 (x/2 * (1 + erf(x/sqrt 2)): divide, erf, add, multiply, multiply)
-Each is its own layer kind (``relu``, ``tanh``, ...) sharing this class.
+Each is its own layer kind (``relu``, ``tanh``, ...) sharing this class. (``hardsigmoid`` has a file of its own.)
 """
 
 from __future__ import annotations
 
-from archstat.layers.base import Float, Pointwise
+from archstat.layers._contract import Example, Pointwise, register
+from archstat.layers._schema import Float
 
-# kind -> (FLOPs per element, summary)
+# kind -> (FLOPs per element, summary, torch.nn class name, hand-derived examples: elements * FLOPs per element)
 ACTIVATIONS = {
-    "relu": (1, "max(x, 0)"),
-    "relu6": (2, "min(max(x, 0), 6)"),
-    "leaky_relu": (2, "x if x > 0 else slope*x"),
-    "tanh": (5, "hyperbolic tangent"),
-    "sigmoid": (4, "1/(1 + e^-x)"),
-    "hardswish": (5, "x * relu6(x + 3)/6"),
-    "silu": (5, "x * sigmoid(x) (swish)"),
-    "gelu": (5, "x/2 * (1 + erf(x/sqrt 2))"),
+    "relu": (1, "max(x, 0)", "ReLU", (
+        Example("relu", {}, [(64, 56, 56)], (64, 56, 56), params=0, macs=0, flops=64 * 56 * 56 * 1),
+        Example("relu-flat", {}, [(4096,)], (4096,), params=0, macs=0, flops=4096 * 1))),
+    "relu6": (2, "min(max(x, 0), 6)", "ReLU6", (
+        Example("relu6", {}, [(32, 7, 7)], (32, 7, 7), params=0, macs=0, flops=32 * 7 * 7 * 2),)),
+    "leaky_relu": (2, "x if x > 0 else slope*x", "LeakyReLU", (
+        Example("leaky_relu", {"slope": 0.2}, [(16, 8, 8)], (16, 8, 8), params=0, macs=0, flops=16 * 8 * 8 * 2),)),
+    "tanh": (5, "hyperbolic tangent", "Tanh", (
+        Example("tanh", {}, [(100,)], (100,), params=0, macs=0, flops=100 * 5),)),
+    "sigmoid": (4, "1/(1 + e^-x)", "Sigmoid", (
+        Example("sigmoid", {}, [(8, 3, 3)], (8, 3, 3), params=0, macs=0, flops=8 * 3 * 3 * 4),)),
+    "hardswish": (5, "x * relu6(x + 3)/6", "Hardswish", (
+        Example("hardswish", {}, [(16, 4, 4)], (16, 4, 4), params=0, macs=0, flops=16 * 4 * 4 * 5),)),
+    "silu": (5, "x * sigmoid(x) (swish)", "SiLU", (
+        Example("silu", {}, [(24, 5, 5)], (24, 5, 5), params=0, macs=0, flops=24 * 5 * 5 * 5),)),
+    "gelu": (5, "x/2 * (1 + erf(x/sqrt 2))", "GELU", (
+        Example("gelu", {}, [(768,)], (768,), params=0, macs=0, flops=768 * 5),)),
 }
-
-
-TORCH = {"relu": "ReLU", "relu6": "ReLU6", "leaky_relu": "LeakyReLU", "tanh": "Tanh", "sigmoid": "Sigmoid",
-         "hardswish": "Hardswish", "silu": "SiLU", "gelu": "GELU"}
 
 
 class Activation(Pointwise):
     inplace = True
+    torch_name = ""  # the torch.nn class
 
     def torch_module(self, ins, out):
         from torch import nn
 
-        cls = getattr(nn, TORCH[self.kind])
-        return cls(self.slope) if self.kind == "leaky_relu" else cls()
+        cls = getattr(nn, self.torch_name)
+        return cls(self.args.slope) if "slope" in self.fields else cls()
 
 
-def _make(kind: str, per: int, what: str) -> type:
+def _make(kind: str, per: int, what: str, torch_name: str, examples: tuple) -> type:
     fields = {"slope": Float(0.01)} if kind == "leaky_relu" else {}
-    return type(f"Activation_{kind}", (Activation,), {
+    return register(type(f"Activation_{kind}", (Activation,), {
         "kind": kind, "per_element": per, "fields": fields, "summary": f"activation: {what}",
         "flops_rule": f"{per} per element", "aliases": ("swish",) if kind == "silu" else (),
-        "__module__": __name__,
-    })
+        "torch_name": torch_name, "examples": examples, "__module__": __name__,
+    }))
 
 
-KINDS = [_make(k, per, what) for k, (per, what) in ACTIVATIONS.items()]
+KINDS = [_make(k, *spec) for k, spec in ACTIVATIONS.items()]

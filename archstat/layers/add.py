@@ -6,15 +6,24 @@ FLOPs: ``n - 1`` adds per output element for ``n`` inputs. Receptive field: the 
 
 from __future__ import annotations
 
-from archstat.layers.base import IDENTITY, Layer, MergeMismatch, elems, elems_text, fmt_shape, spatial
+from archstat.layers._contract import Example, Layer, MergeMismatch, register
+from archstat.layers._text import elems, elems_text, fmt_shape, spatial
+from archstat.layers._windows import IDENTITY
 
 
+@register
 class Add(Layer):
     kind = "add"
     aliases = ("sum", "residual")
     summary = "element-wise sum of 2+ inputs of the same shape (residual add)"
     min_inputs, max_inputs = 2, None
     flops_rule = "n - 1 adds per output element for n inputs"
+    examples = (
+        # add of 3 inputs: 3 - 1 = 2 adds per element
+        Example("add-3-inputs", {}, [(256, 56, 56)] * 3, (256, 56, 56), params=0, macs=0,
+            flops=256 * 56 * 56 * (3 - 1)),
+        Example("add-2-flat", {}, [(10,), (10,)], (10,), params=0, macs=0, flops=10 * 1),
+    )
 
     def output_shape(self, ins):
         for i, s in enumerate(ins[1:], 1):
@@ -34,6 +43,6 @@ class Add(Layer):
                 "flops": f"{elems_text(out)} * {len(ins) - 1}"}
 
     def torch_module(self, ins, out):
-        from archstat.backend.ops import Add as TorchAdd
+        from archstat.layers._torch import Add as TorchAdd
 
         return TorchAdd()

@@ -9,9 +9,12 @@ FLOPs: 2 per element: at inference the statistics and affine fold into one scale
 
 from __future__ import annotations
 
-from archstat.layers.base import Bool, Float, Pointwise, elems_text, fmt_shape
+from archstat.layers._contract import Example, Pointwise, register
+from archstat.layers._schema import Bool, Float
+from archstat.layers._text import elems_text, fmt_shape
 
 
+@register
 class BatchNorm(Pointwise):
     kind = "batchnorm"
     aliases = ("bn", "batch_norm", "batchnorm2d")
@@ -20,10 +23,20 @@ class BatchNorm(Pointwise):
     per_element = 2
     statistics_buffers = ("running_mean", "running_var")  # not num_batches_tracked: Keras has no counter
     flops_rule = "2 per element (one multiply, one add: statistics and affine folded)"
+    examples = (
+        # batchnorm: gamma + beta = 2C params; running mean + var + num_batches_tracked = 2C + 1 buffers;
+        # 2 FLOPs per element (folded scale and shift)
+        Example("batchnorm", {}, [(64, 112, 112)], (64, 112, 112), params=2 * 64, macs=0,
+            flops=64 * 112 * 112 * 2, buffers=2 * 64 + 1, tensors={"weight": 64, "bias": 64}),
+        Example("batchnorm-no-affine", {"affine": False}, [(32, 4, 4)], (32, 4, 4), params=0, macs=0,
+            flops=32 * 4 * 4 * 2, buffers=2 * 32 + 1),
+        Example("batchnorm-flat", {}, [(512,)], (512,), params=2 * 512, macs=0, flops=512 * 2,
+            buffers=2 * 512 + 1),
+    )
 
     def params(self, ins):
         c = ins[0][0]
-        return {"weight": c, "bias": c} if self.affine else {}
+        return {"weight": c, "bias": c} if self.args.affine else {}
 
     def buffers(self, ins):
         c = ins[0][0]
@@ -33,7 +46,7 @@ class BatchNorm(Pointwise):
         c = ins[0][0]
         d = super().derivation(ins, out)
         d["shape"] = [f"{fmt_shape(out)} (unchanged)", f"buffers = 2*{c} + 1 (running mean, variance, count)"]
-        d["params"] = f"2*{c}" if self.affine else "0"
+        d["params"] = f"2*{c}" if self.args.affine else "0"
         d["flops"] = f"{elems_text(out)} * 2"
         return d
 
@@ -41,4 +54,4 @@ class BatchNorm(Pointwise):
         from torch import nn
 
         cls = nn.BatchNorm2d if len(ins[0]) == 3 else nn.BatchNorm1d
-        return cls(ins[0][0], eps=self.eps, momentum=self.momentum, affine=self.affine)
+        return cls(ins[0][0], eps=self.args.eps, momentum=self.args.momentum, affine=self.args.affine)

@@ -6,15 +6,24 @@ inputs' fields.
 
 from __future__ import annotations
 
-from archstat.layers.base import IDENTITY, Layer, MergeMismatch, fmt_shape, spatial
+from archstat.layers._contract import Example, Layer, MergeMismatch, register
+from archstat.layers._text import fmt_shape, spatial
+from archstat.layers._windows import IDENTITY
 
 
+@register
 class Concat(Layer):
     kind = "concat"
     aliases = ("cat",)
     summary = "concatenate 2+ inputs along channels (height and width must agree)"
     min_inputs, max_inputs = 2, None
     flops_rule = "0 (a copy)"
+    examples = (
+        # Inception concat 64 + 128 + 32 + 32 = 256 channels
+        Example("concat-inception", {}, [(64, 28, 28), (128, 28, 28), (32, 28, 28), (32, 28, 28)],
+            (64 + 128 + 32 + 32, 28, 28), params=0, macs=0, flops=0),
+        Example("concat-flat", {}, [(10,), (20,)], (10 + 20,), params=0, macs=0, flops=0),
+    )
 
     def output_shape(self, ins):
         first = ins[0]
@@ -33,6 +42,6 @@ class Concat(Layer):
                 "macs": "0", "flops": "0"}
 
     def torch_module(self, ins, out):
-        from archstat.backend.ops import Concat as TorchConcat
+        from archstat.layers._torch import Concat as TorchConcat
 
         return TorchConcat()

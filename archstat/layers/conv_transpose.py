@@ -14,9 +14,12 @@ from fractions import Fraction
 
 from archstat.core.arith import transposed_out
 from archstat.errors import ShapeError, SpecError
-from archstat.layers.base import Bool, Int, Layer, Pair, Window
+from archstat.layers._contract import Example, Layer, register
+from archstat.layers._schema import Bool, Int, Pair
+from archstat.layers._windows import Window
 
 
+@register
 class ConvTranspose(Layer):
     kind = "deconv"
     aliases = ("conv_transpose", "convtranspose2d", "upconv")
@@ -33,51 +36,74 @@ class ConvTranspose(Layer):
     }
     weight_layer = True
     flops_rule = "2 per MAC (one per input element per kernel tap), plus 1 per output element for the bias"
+    accepts = ("spatial",)
+    examples = (
+        # U-Net up-convolution 2x2 stride 2: (28-1)*2 + (2-1) + 1 = 56; weight C x out x 2 x 2;
+        # MACs: every input element times out*k*k (fvcore)
+        Example("deconv-unet-2x2-s2", {"out": 512, "kernel": 2, "stride": 2}, [(1024, 28, 28)],
+            (512, 56, 56), params=1024 * 512 * 2 * 2 + 512, macs=1024 * 28 * 28 * (512 * 2 * 2),
+            flops=2 * 1024 * 28 * 28 * 512 * 4 + 512 * 56 * 56,
+            tensors={"weight": 1024 * 512 * 4, "bias": 512}),
+        # DCGAN 4x4 stride 2 padding 1 doubles: (7-1)*2 - 2*1 + (4-1) + 1 = 14
+        Example("deconv-k4-s2-p1", {"out": 256, "kernel": 4, "stride": 2, "padding": 1, "bias": False},
+            [(512, 7, 7)], (256, 14, 14), params=512 * 256 * 16, macs=512 * 7 * 7 * 256 * 16,
+            flops=2 * 512 * 7 * 7 * 256 * 16),
+        # output_padding 1: (8-1)*2 - 2*1 + (3-1) + 1 + 1 = 16
+        Example("deconv-output-padding", {"out": 16, "kernel": 3, "stride": 2, "padding": 1,
+            "output_padding": 1}, [(32, 8, 8)], (16, 16, 16),
+            params=32 * 16 * 9 + 16, macs=32 * 8 * 8 * 16 * 9, flops=2 * 32 * 8 * 8 * 16 * 9 + 16 * 16 * 16),
+        # groups 2 and stride 1: (5-1)*1 + (3-1) + 1 = 7; weight C x out/groups x k x k
+        Example("deconv-groups2", {"out": 8, "kernel": 3, "groups": 2}, [(4, 5, 5)], (8, 7, 7),
+            params=4 * (8 // 2) * 9 + 8, macs=4 * 5 * 5 * (8 // 2) * 9, flops=2 * 4 * 5 * 5 * 4 * 9 + 8 * 7 * 7),
+        # dilation 2: (5-1)*1 + 2*(3-1) + 1 = 9
+        Example("deconv-dilation2", {"out": 2, "kernel": 3, "dilation": 2, "bias": False}, [(1, 5, 5)],
+            (2, 9, 9), params=1 * 2 * 9, macs=1 * 5 * 5 * 2 * 9, flops=2 * 5 * 5 * 2 * 9),
+    )
 
     def check(self):
-        for op, s, d in zip(self.output_padding, self.stride, self.dilation):
+        for op, s, d in zip(self.args.output_padding, self.args.stride, self.args.dilation):
             if op >= max(s, d):
                 raise SpecError(f"{self.kind}: output_padding {op} must be smaller than the stride or the "
                                 f"dilation ({s}, {d})")
 
     def _geometry(self, shape):
         c, h, w = self.need_spatial(shape)
-        if c % self.groups or self.out % self.groups:
-            raise ShapeError(f"{self.kind}: groups {self.groups} must divide both the {c} input and the "
-                             f"{self.out} output channels")
+        if c % self.args.groups or self.args.out % self.args.groups:
+            raise ShapeError(f"{self.kind}: groups {self.args.groups} must divide both the {c} input and the "
+                             f"{self.args.out} output channels")
         return c, h, w
 
     def output_shape(self, ins):
-        c, h, w = self._geometry(ins[0])
+        _, h, w = self._geometry(ins[0])
         dims = []
-        for axis, n, k, s, p, op, d in zip("HW", (h, w), self.kernel, self.stride, self.padding,
-                                           self.output_padding, self.dilation):
+        for axis, n, k, s, p, op, d in zip("HW", (h, w), self.args.kernel, self.args.stride, self.args.padding,
+                                           self.args.output_padding, self.args.dilation):
             o = transposed_out(n, k, s, p, op, d)
             if o < 1:
                 raise ShapeError(f"{self.kind}: output {'height' if axis == 'H' else 'width'} would be {o}: "
                                  f"({n}-1)*{s} - 2*{p} + {d}*({k}-1) + {op} + 1")
             dims.append(o)
-        return (self.out, dims[0], dims[1])
+        return (self.args.out, dims[0], dims[1])
 
     def params(self, ins):
         c, _, _ = self._geometry(ins[0])
-        kh, kw = self.kernel
-        p = {"weight": c * (self.out // self.groups) * kh * kw}
-        if self.bias:
-            p["bias"] = self.out
+        kh, kw = self.args.kernel
+        p = {"weight": c * (self.args.out // self.args.groups) * kh * kw}
+        if self.args.bias:
+            p["bias"] = self.args.out
         return p
 
     def macs(self, ins, out):
         c, h, w = self._geometry(ins[0])
-        kh, kw = self.kernel
-        return c * h * w * (self.out // self.groups) * kh * kw
+        kh, kw = self.args.kernel
+        return c * h * w * (self.args.out // self.args.groups) * kh * kw
 
     def flops(self, ins, out):
-        return 2 * self.macs(ins, out) + (out[0] * out[1] * out[2] if self.bias else 0)
+        return 2 * self.macs(ins, out) + (out[0] * out[1] * out[2] if self.args.bias else 0)
 
     def window(self, ins, out):
         strides, pads, exts = [], [], []
-        for k, s, p, d in zip(self.kernel, self.stride, self.padding, self.dilation):
+        for k, s, p, d in zip(self.args.kernel, self.args.stride, self.args.padding, self.args.dilation):
             span = d * (k - 1) + 1
             # output o gathers inputs i with i*s - p + t = o, 0 <= t < span: i from (o + p - span + 1)/s to (o + p)/s
             strides.append(Fraction(1, s))
@@ -87,23 +113,23 @@ class ConvTranspose(Layer):
 
     def derivation(self, ins, out):
         c, h, w = self._geometry(ins[0])
-        g = self.groups
-        cout = f"{self.out}/{g}" if g != 1 else f"{self.out}"
+        g = self.args.groups
+        cout = f"{self.args.out}/{g}" if g != 1 else f"{self.args.out}"
         lines = []
-        for axis, n, k, s, p, op, d, o in zip("HW", (h, w), self.kernel, self.stride, self.padding,
-                                              self.output_padding, self.dilation, out[1:]):
+        for axis, n, k, s, p, op, d, o in zip("HW", (h, w), self.args.kernel, self.args.stride, self.args.padding,
+                                              self.args.output_padding, self.args.dilation, out[1:]):
             lines.append(f"{axis}' = ({n}-1)*{s} - 2*{p} + {d}*({k}-1) + {op} + 1 = {o}")
-        kh, kw = self.kernel
+        kh, kw = self.args.kernel
         return {
             "shape": lines,
-            "params": f"{c}*{cout}*{kh}*{kw}" + (f" + {self.out}" if self.bias else ""),
+            "params": f"{c}*{cout}*{kh}*{kw}" + (f" + {self.args.out}" if self.args.bias else ""),
             "macs": f"{c}*{h}*{w} * {cout}*{kh}*{kw}",
-            "flops": f"2*{self.macs(ins, out)}" + (f" + {out[0]}*{out[1]}*{out[2]}" if self.bias else ""),
+            "flops": f"2*{self.macs(ins, out)}" + (f" + {out[0]}*{out[1]}*{out[2]}" if self.args.bias else ""),
         }
 
     def torch_module(self, ins, out):
         from torch import nn
 
-        return nn.ConvTranspose2d(ins[0][0], self.out, self.kernel, stride=self.stride, padding=self.padding,
-                                  output_padding=self.output_padding, groups=self.groups, bias=self.bias,
-                                  dilation=self.dilation)
+        return nn.ConvTranspose2d(ins[0][0], self.args.out, self.args.kernel, stride=self.args.stride, padding=self.args.padding,
+                                  output_padding=self.args.output_padding, groups=self.args.groups, bias=self.args.bias,
+                                  dilation=self.args.dilation)

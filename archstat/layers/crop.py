@@ -8,9 +8,13 @@ from __future__ import annotations
 
 from archstat.core.notes import CROP_OFF_CENTRE, Note
 from archstat.errors import ShapeError, SpecError
-from archstat.layers.base import Layer, Size, Window, fmt_shape
+from archstat.layers._contract import Example, Layer, register
+from archstat.layers._schema import Size
+from archstat.layers._text import fmt_shape
+from archstat.layers._windows import Window
 
 
+@register
 class Crop(Layer):
     kind = "crop"
     aliases = ("center_crop",)
@@ -21,15 +25,23 @@ class Crop(Layer):
     view = True
     data_inputs = 1  # the second input only gives the target size
     flops_rule = "0 (a slice)"
+    accepts = ("spatial",)
+    examples = (
+        # centre crop to a size
+        Example("crop-size", {"size": [56, 56]}, [(64, 64, 64)], (64, 56, 56), params=0, macs=0, flops=0),
+        # U-Net copy-and-crop: the skip (64x136x136) cropped to the up path's 104x104; channels of the first input
+        Example("crop-two-inputs", {}, [(64, 136, 136), (128, 104, 104)], (64, 104, 104), params=0, macs=0,
+            flops=0),
+    )
 
     def _target(self, ins):
         if len(ins) == 2:
-            if self.size is not None:
+            if self.args.size is not None:
                 raise SpecError("crop: give either 'size' or a second input, not both")
             return ins[1][1:]
-        if self.size is None:
+        if self.args.size is None:
             raise SpecError("crop: give 'size' or a second input to crop to")
-        return self.size
+        return self.args.size
 
     def output_shape(self, ins):
         c, h, w = self.need_spatial(ins[0])
@@ -48,9 +60,9 @@ class Crop(Layer):
                 "params": "0", "macs": "0", "flops": "0"}
 
     def torch_module(self, ins, out):
-        from archstat.backend.ops import Crop as TorchCrop
+        from archstat.layers._torch import Crop as TorchCrop
 
-        return TorchCrop(None if len(ins) == 2 else tuple(self.size))
+        return TorchCrop(None if len(ins) == 2 else tuple(self.args.size))
     def notes(self, ins, out):
         _, h, w = ins[0]
         if (h - out[1]) % 2 or (w - out[2]) % 2:

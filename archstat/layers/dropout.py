@@ -5,9 +5,11 @@ In training it would multiply each element by a mask; archstat counts inference.
 
 from __future__ import annotations
 
-from archstat.layers.base import Float, Pointwise
+from archstat.layers._contract import Example, Pointwise, register
+from archstat.layers._schema import Float
 
 
+@register
 class Dropout(Pointwise):
     kind = "dropout"
     summary = "dropout with probability p (identity at inference)"
@@ -16,8 +18,12 @@ class Dropout(Pointwise):
     inplace = True
     per_element = 0
     flops_rule = "0 (identity at inference)"
+    examples = (
+        # dropout is the identity at inference
+        Example("dropout", {"p": 0.5}, [(4096,)], (4096,), params=0, macs=0, flops=0),
+    )
 
     def torch_module(self, ins, out):
         from torch import nn
 
-        return nn.Dropout(self.p)
+        return nn.Dropout(self.args.p)

@@ -5,15 +5,20 @@ After it the receptive field is the whole input: every feature of what follows c
 
 from __future__ import annotations
 
-from archstat.layers.base import GLOBAL, Layer
+from archstat.layers._contract import Example, Layer, register
+from archstat.layers._windows import GLOBAL
 
 
+@register
 class Flatten(Layer):
     kind = "flatten"
     aliases = ("reshape_flat",)
     summary = "C x H x W -> C*H*W (a view)"
     view = True
     flops_rule = "0 (a view)"
+    examples = (
+        Example("flatten", {}, [(256, 6, 6)], (256 * 6 * 6,), params=0, macs=0, flops=0),
+    )
 
     def output_shape(self, ins):
         n = 1

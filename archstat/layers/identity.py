@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from archstat.layers.base import Layer
+from archstat.layers._contract import Example, Layer, register
 
 
+@register
 class Identity(Layer):
     kind = "identity"
     aliases = ("noop",)
     summary = "passes its input through (a view)"
     view = True
     flops_rule = "0"
+    examples = (
+        Example("identity", {}, [(5, 6, 7)], (5, 6, 7), params=0, macs=0, flops=0),
+    )
 
     def derivation(self, ins, out):
         return {"shape": ["unchanged"], "params": "0", "macs": "0", "flops": "0"}

@@ -6,15 +6,26 @@ FLOPs: 1 multiply per output element.
 
 from __future__ import annotations
 
-from archstat.layers.base import IDENTITY, Layer, MergeMismatch, elems, elems_text, fmt_shape, spatial
+from archstat.layers._contract import Example, Layer, MergeMismatch, register
+from archstat.layers._text import elems, elems_text, fmt_shape, spatial
+from archstat.layers._windows import IDENTITY
 
 
+@register
 class Mul(Layer):
     kind = "mul"
     aliases = ("multiply",)
     summary = "element-wise product of 2 inputs, broadcasting size-1 dims (SE scaling)"
     min_inputs, max_inputs = 2, 2
     flops_rule = "1 multiply per output element"
+    examples = (
+        # SE scaling: (C,H,W) * (C,1,1) broadcasts to (C,H,W), one multiply per output element
+        Example("mul-broadcast", {}, [(256, 56, 56), (256, 1, 1)], (256, 56, 56), params=0, macs=0,
+            flops=256 * 56 * 56),
+        Example("mul-broadcast-reversed", {}, [(256, 1, 1), (256, 56, 56)], (256, 56, 56), params=0, macs=0,
+            flops=256 * 56 * 56),
+        Example("mul-same", {}, [(4, 3, 3), (4, 3, 3)], (4, 3, 3), params=0, macs=0, flops=4 * 3 * 3),
+    )
 
     def output_shape(self, ins):
         a, b = ins
@@ -39,6 +50,6 @@ class Mul(Layer):
                 "macs": "0", "flops": f"{elems_text(out)} * 1"}
 
     def torch_module(self, ins, out):
-        from archstat.backend.ops import Mul as TorchMul
+        from archstat.layers._torch import Mul as TorchMul
 
         return TorchMul()

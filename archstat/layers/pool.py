@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from archstat.core.arith import window_out
 from archstat.errors import SpecError
-from archstat.layers.base import Bool, Layer, Padding, Pair, Window, unseen_notes, window_check, window_formula
+from archstat.layers._contract import Example, Layer, register
+from archstat.layers._schema import Bool, Padding, Pair
+from archstat.layers._windows import Window, unseen_notes, window_check, window_formula
 
 
 class _Pool(Layer):
@@ -22,34 +24,36 @@ class _Pool(Layer):
         "padding": Padding(0),
         "ceil_mode": Bool(False),
     }
+    fixed = {"dilation": (1, 1)}  # average pooling has no dilation; max pooling's is an argument
+    accepts = ("spatial",)
+
+    @classmethod
+    def complete(cls, values):
+        if values["stride"] is None:  # the stride defaults to the kernel
+            values["stride"] = values["kernel"]
+        return values
 
     def check(self):
-        if self.padding == "same":
+        if self.args.padding == "same":
             raise SpecError(f"{self.kind}: padding 'same' is not supported for pooling; give numbers")
-        if self.stride is None:
-            self.stride = self.kernel
-        dil = getattr(self, "dilation", (1, 1))
-        for (lo, hi), k, d in zip(self.padding, self.kernel, dil):
-            if max(lo, hi) * 2 > d * (k - 1) + 1:
-                raise SpecError(f"{self.kind}: padding {max(lo, hi)} is more than half the window "
-                                f"{d * (k - 1) + 1} (PyTorch refuses this)")
-
-    @property
-    def _dil(self):
-        return getattr(self, "dilation", (1, 1))
+        for (lo, hi), k, d in zip(self.args.padding, self.args.kernel, self.args.dilation):
+            if max(lo, hi) * 2 > k:  # PyTorch: pad <= kernel_size / 2, the kernel undilated
+                what = f"the window {k}" if d == 1 else f"the kernel {k} (whatever the dilation)"
+                raise SpecError(f"{self.kind}: padding {max(lo, hi)} is more than half {what} (PyTorch refuses this)")
 
     def output_shape(self, ins):
         c, h, w = self.need_spatial(ins[0])
         dims = []
-        for axis, n, k, s, (lo, hi), d in zip("HW", (h, w), self.kernel, self.stride, self.padding, self._dil):
-            o = window_out(n, k, s, lo, hi, d, self.ceil_mode)
+        a = self.args
+        for axis, n, k, s, (lo, hi), d in zip("HW", (h, w), a.kernel, a.stride, a.padding, a.dilation):
+            o = window_out(n, k, s, lo, hi, d, a.ceil_mode)
             window_check(self.kind, axis, n, k, s, lo, hi, d, o)
             dims.append(o)
         return (c, dims[0], dims[1])
 
     def window(self, ins, out):
-        ext = tuple(d * (k - 1) + 1 for k, d in zip(self.kernel, self._dil))
-        return Window(self.stride, (self.padding[0][0], self.padding[1][0]), ext)
+        ext = tuple(d * (k - 1) + 1 for k, d in zip(self.args.kernel, self.args.dilation))
+        return Window(self.args.stride, (self.args.padding[0][0], self.args.padding[1][0]), ext)
 
     def _per_output(self) -> int:
         raise NotImplementedError
@@ -60,28 +64,59 @@ class _Pool(Layer):
     def derivation(self, ins, out):
         _, h, w = ins[0]
         lines = []
-        for axis, n, k, s, (lo, hi), d, o in zip("HW", (h, w), self.kernel, self.stride, self.padding,
-                                                 self._dil, out[1:]):
-            lines.append(f"{axis}' = {window_formula(n, k, s, lo, hi, d, self.ceil_mode, out=o)}")
-        kh, kw = self.kernel
+        for axis, n, k, s, (lo, hi), d, o in zip("HW", (h, w), self.args.kernel, self.args.stride, self.args.padding,
+                                                 self.args.dilation, out[1:]):
+            lines.append(f"{axis}' = {window_formula(n, k, s, lo, hi, d, self.args.ceil_mode, out=o)}")
+        kh, kw = self.args.kernel
         return {"shape": lines + [f"C' = C = {out[0]}"], "params": "0", "macs": "0",
                 "flops": f"{out[0]}*{out[1]}*{out[2]} * {self._flops_text(kh, kw)}"}
 
     def notes(self, ins, out):
-        if self.ceil_mode:
+        if self.args.ceil_mode:
             return []
-        return unseen_notes(ins[0], self.kernel, self.stride, self.padding, self._dil)
+        return unseen_notes(ins[0], self.args.kernel, self.args.stride, self.args.padding, self.args.dilation)
 
 
+@register
 class MaxPool(_Pool):
     kind = "maxpool"
     aliases = ("max_pool", "maxpool2d")
     summary = "max pooling: kernel, stride (default kernel), padding, dilation, ceil_mode"
     fields = {**_Pool.fields, "dilation": Pair(1)}
     flops_rule = "kh*kw - 1 comparisons per output element"
+    examples = (
+        # AlexNet overlapping pool: floor((55 - 3)/2) + 1 = 27; 3*3 - 1 = 8 comparisons per output
+        Example("maxpool-alexnet", {"kernel": 3, "stride": 2}, [(96, 55, 55)], (96, 27, 27),
+            params=0, macs=0, flops=96 * 27 * 27 * (3 * 3 - 1)),
+        # stride defaults to the kernel: 224/2 = 112
+        Example("maxpool-default-stride", {"kernel": 2}, [(64, 224, 224)], (64, 112, 112),
+            params=0, macs=0, flops=64 * 112 * 112 * (2 * 2 - 1)),
+        # ResNet pool with padding 1: floor((112 + 2 - 3)/2) + 1 = 55 + 1 = 56
+        Example("maxpool-resnet-pad1", {"kernel": 3, "stride": 2, "padding": 1}, [(64, 112, 112)],
+            (64, 56, 56), params=0, macs=0, flops=64 * 56 * 56 * 8),
+        # floor mode 112 -> floor(109/2) + 1 = 55 ...
+        Example("maxpool-112-floor", {"kernel": 3, "stride": 2}, [(64, 112, 112)], (64, 55, 55),
+            params=0, macs=0, flops=64 * 55 * 55 * 8),
+        # ... ceil mode (GoogLeNet): ceil(109/2) + 1 = 56; last window starts at 55*2 = 110 < 112: kept (PyTorch: 56)
+        Example("maxpool-112-ceil", {"kernel": 3, "stride": 2, "ceil_mode": True}, [(64, 112, 112)],
+            (64, 56, 56), params=0, macs=0, flops=64 * 56 * 56 * 8),
+        # 7x7, kernel 3 stride 3, floor: floor(4/3) + 1 = 2 (the last row is never seen)
+        Example("maxpool-7-k3s3-floor", {"kernel": 3, "stride": 3}, [(8, 7, 7)], (8, 2, 2),
+            params=0, macs=0, flops=8 * 2 * 2 * 8),
+        # ... ceil mode: ceil(4/3) + 1 = 3; last window starts at 2*3 = 6 < 7: kept (PyTorch: 3)
+        Example("maxpool-7-k3s3-ceil", {"kernel": 3, "stride": 3, "ceil_mode": True}, [(8, 7, 7)],
+            (8, 3, 3), params=0, macs=0, flops=8 * 3 * 3 * 8),
+        # ceil mode where PyTorch drops the last window: ceil((5 + 2 - 2)/2) + 1 = 4, but (4-1)*2 = 6 >= 5 + 1,
+        # so 3 (the same as floor((5 + 2 - 2)/2) + 1 = 3)
+        Example("maxpool-ceil-drops-window", {"kernel": 2, "stride": 2, "padding": 1, "ceil_mode": True},
+            [(8, 5, 5)], (8, 3, 3), params=0, macs=0, flops=8 * 3 * 3 * (2 * 2 - 1)),
+        # dilation 2: span 5, 9 - 5 + 1 = 5
+        Example("maxpool-dilation2", {"kernel": 3, "stride": 1, "dilation": 2}, [(4, 9, 9)], (4, 5, 5),
+            params=0, macs=0, flops=4 * 5 * 5 * 8),
+    )
 
     def _per_output(self):
-        return self.kernel[0] * self.kernel[1] - 1
+        return self.args.kernel[0] * self.args.kernel[1] - 1
 
     def _flops_text(self, kh, kw):
         return f"({kh}*{kw} - 1)"
@@ -89,25 +124,37 @@ class MaxPool(_Pool):
     def torch_module(self, ins, out):
         from torch import nn
 
-        from archstat.backend.ops import PaddedMaxPool2d
-        from archstat.layers.base import torch_pad4
+        from archstat.layers._torch import PaddedMaxPool2d
+        from archstat.layers._windows import torch_pad4
 
-        kw = dict(stride=self.stride, dilation=self.dilation, ceil_mode=self.ceil_mode)
-        pad4 = torch_pad4(self.padding)
+        kw = dict(stride=self.args.stride, dilation=self.args.dilation, ceil_mode=self.args.ceil_mode)
+        pad4 = torch_pad4(self.args.padding)
         if pad4 is not None:
-            return PaddedMaxPool2d(self.kernel, pad4=pad4, **kw)
-        return nn.MaxPool2d(self.kernel, padding=(self.padding[0][0], self.padding[1][0]), **kw)
+            return PaddedMaxPool2d(self.args.kernel, pad4=pad4, **kw)
+        return nn.MaxPool2d(self.args.kernel, padding=(self.args.padding[0][0], self.args.padding[1][0]), **kw)
 
 
+@register
 class AvgPool(_Pool):
     kind = "avgpool"
     aliases = ("avg_pool", "avgpool2d")
     summary = "average pooling: kernel, stride (default kernel), padding, ceil_mode, count_include_pad"
     fields = {**_Pool.fields, "count_include_pad": Bool(True)}
     flops_rule = "kh*kw - 1 adds and 1 divide = kh*kw per output element"
+    examples = (
+        # 2x2 stride 2: kh*kw = 4 FLOPs per output (3 adds, 1 divide)
+        Example("avgpool-2x2", {"kernel": 2, "stride": 2}, [(64, 8, 8)], (64, 4, 4),
+            params=0, macs=0, flops=64 * 4 * 4 * (2 * 2)),
+        # Inception branch pool 3x3 stride 1 pad 1: 35 + 2 - 3 + 1 = 35
+        Example("avgpool-3x3-s1-p1", {"kernel": 3, "stride": 1, "padding": 1}, [(192, 35, 35)],
+            (192, 35, 35), params=0, macs=0, flops=192 * 35 * 35 * 9),
+        # ceil mode: ceil((14 - 3)/2) + 1 = 6 + 1 = 7 (floor would give 6); last start 12 < 14: kept
+        Example("avgpool-ceil", {"kernel": 3, "stride": 2, "ceil_mode": True}, [(8, 14, 14)], (8, 7, 7),
+            params=0, macs=0, flops=8 * 7 * 7 * 9),
+    )
 
     def _per_output(self):
-        return self.kernel[0] * self.kernel[1]
+        return self.args.kernel[0] * self.args.kernel[1]
 
     def _flops_text(self, kh, kw):
         return f"{kh}*{kw}"
@@ -115,12 +162,12 @@ class AvgPool(_Pool):
     def torch_module(self, ins, out):
         from torch import nn
 
-        from archstat.backend.ops import PaddedAvgPool2d
-        from archstat.layers.base import torch_pad4
+        from archstat.layers._torch import PaddedAvgPool2d
+        from archstat.layers._windows import torch_pad4
 
-        kw = dict(stride=self.stride, ceil_mode=self.ceil_mode)
-        pad4 = torch_pad4(self.padding)
+        kw = dict(stride=self.args.stride, ceil_mode=self.args.ceil_mode)
+        pad4 = torch_pad4(self.args.padding)
         if pad4 is not None:
-            return PaddedAvgPool2d(self.kernel, pad4=pad4, count_include_pad=self.count_include_pad, **kw)
-        return nn.AvgPool2d(self.kernel, padding=(self.padding[0][0], self.padding[1][0]),
-                            count_include_pad=self.count_include_pad, **kw)
+            return PaddedAvgPool2d(self.args.kernel, pad4=pad4, count_include_pad=self.args.count_include_pad, **kw)
+        return nn.AvgPool2d(self.args.kernel, padding=(self.args.padding[0][0], self.args.padding[1][0]),
+                            count_include_pad=self.args.count_include_pad, **kw)

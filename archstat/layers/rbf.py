@@ -8,9 +8,12 @@ FLOPs: 3 per weight (subtract, multiply, add).
 
 from __future__ import annotations
 
-from archstat.layers.base import GLOBAL, Int, Layer
+from archstat.layers._contract import Example, Layer, register
+from archstat.layers._schema import Int
+from archstat.layers._windows import GLOBAL
 
 
+@register
 class RBF(Layer):
     kind = "rbf"
     summary = "Euclidean RBF units on a flat input (LeNet-5's output): in*out centres"
@@ -18,16 +21,22 @@ class RBF(Layer):
     shorthand = "out"
     weight_layer = True
     flops_rule = "3 per weight (subtract, square, accumulate); MACs = in*out"
+    accepts = ("flat",)
+    examples = (
+        # LeNet-5 output: 10 RBF units on F6's 84 outputs; sum_j (x_j - w_ij)^2 is 3 FLOPs per weight
+        Example("rbf-lenet", {"out": 10}, [(84,)], (10,), params=84 * 10, macs=84 * 10, flops=3 * 84 * 10,
+            tensors={"weight": 840}),
+    )
 
     def output_shape(self, ins):
         self.need_flat(ins[0])
-        return (self.out,)
+        return (self.args.out,)
 
     def params(self, ins):
-        return {"weight": self.need_flat(ins[0]) * self.out}
+        return {"weight": self.need_flat(ins[0]) * self.args.out}
 
     def macs(self, ins, out):
-        return self.need_flat(ins[0]) * self.out
+        return self.need_flat(ins[0]) * self.args.out
 
     def flops(self, ins, out):
         return 3 * self.macs(ins, out)
@@ -37,10 +46,10 @@ class RBF(Layer):
 
     def derivation(self, ins, out):
         n = self.need_flat(ins[0])
-        return {"shape": [f"{n} inputs -> {self.out} distances"], "params": f"{n}*{self.out}",
-                "macs": f"{n}*{self.out}", "flops": f"3*{n}*{self.out}"}
+        return {"shape": [f"{n} inputs -> {self.args.out} distances"], "params": f"{n}*{self.args.out}",
+                "macs": f"{n}*{self.args.out}", "flops": f"3*{n}*{self.args.out}"}
 
     def torch_module(self, ins, out):
-        from archstat.backend.ops import RBF as TorchRBF
+        from archstat.layers._torch import RBF as TorchRBF
 
-        return TorchRBF(self.need_flat(ins[0]), self.out)
+        return TorchRBF(self.need_flat(ins[0]), self.args.out)

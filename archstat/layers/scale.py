@@ -8,38 +8,52 @@ more for the bias add.
 
 from __future__ import annotations
 
-from archstat.layers.base import Bool, Float, Pointwise, elems, elems_text, fmt_shape
+from archstat.layers._contract import Example, Pointwise, register
+from archstat.layers._schema import Bool, Float
+from archstat.layers._text import elems, elems_text, fmt_shape
 
 
+@register
 class Scale(Pointwise):
     kind = "scale"
     aliases = ("affine",)
     summary = "per-channel scale and bias (Caffe Scale): 2C parameters; or a constant factor `value`"
     fields = {"bias": Bool(True), "value": Float(None, doc="a constant factor instead of learned ones")}
     flops_rule = "1 per element, plus 1 per element for the bias"
+    examples = (
+        # Caffe Scale after BatchNorm: gamma and beta per channel; multiply and add per element
+        Example("scale-bias", {}, [(64, 56, 56)], (64, 56, 56), params=2 * 64, macs=0, flops=2 * 64 * 56 * 56,
+            tensors={"weight": 64, "bias": 64}),
+        Example("scale-nobias", {"bias": False}, [(6, 14, 14)], (6, 14, 14), params=6, macs=0,
+            flops=6 * 14 * 14),
+        # Inception-ResNet's residual scaling: a constant factor, no parameters, one multiply per element
+        Example("scale-value", {"value": 0.17}, [(320, 35, 35)], (320, 35, 35), params=0, macs=0,
+            flops=320 * 35 * 35),
+    )
 
     def _bias(self) -> bool:
-        return self.bias and self.value is None
+        return self.args.bias and self.args.value is None
 
     def params(self, ins):
-        if self.value is not None:
+        if self.args.value is not None:
             return {}
         c = ins[0][0]
-        return {"weight": c, "bias": c} if self.bias else {"weight": c}
+        return {"weight": c, "bias": c} if self.args.bias else {"weight": c}
 
     def flops(self, ins, out):
         return elems(out) * (2 if self._bias() else 1)
 
     def derivation(self, ins, out):
         c = ins[0][0]
-        params = "0" if self.value is not None else (f"2*{c}" if self.bias else f"{c}")
-        shape = [f"{fmt_shape(out)} (unchanged)"] + ([f"x {self.value:g}"] if self.value is not None else [])
+        params = "0" if self.args.value is not None else (f"2*{c}" if self.args.bias else f"{c}")
+        shape = [f"{fmt_shape(out)} (unchanged)"] + ([f"x {self.args.value:g}"] if self.args.value is not None else [])
         return {"shape": shape, "params": params, "macs": "0",
                 "flops": f"{elems_text(out)} * {2 if self._bias() else 1}"}
 
     def torch_module(self, ins, out):
-        from archstat.backend.ops import Constant, Scale as TorchScale
+        from archstat.layers._torch import Constant
+        from archstat.layers._torch import Scale as TorchScale
 
-        if self.value is not None:
-            return Constant(self.value)
-        return TorchScale(ins[0][0], self.bias, flat=len(ins[0]) == 1)
+        if self.args.value is not None:
+            return Constant(self.args.value)
+        return TorchScale(ins[0][0], self.args.bias, flat=len(ins[0]) == 1)

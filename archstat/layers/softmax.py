@@ -8,26 +8,34 @@ FLOPs per element: 5 (subtract the max, which costs a comparison, exp, add to th
 from __future__ import annotations
 
 from archstat.errors import ShapeError
-from archstat.layers.base import Int, Pointwise
+from archstat.layers._contract import Example, Pointwise, register
+from archstat.layers._schema import Int
 
 
+@register
 class Softmax(Pointwise):
     kind = "softmax"
     summary = "softmax over channels, or across `groups` channel groups (SKNet's paths)"
     fields = {"groups": Int(1, doc="softmax across this many channel groups, per channel and position")}
     per_element = 5
     flops_rule = "5 per element (max, subtract, exp, sum, divide)"
+    examples = (
+        # softmax: 5 per element
+        Example("softmax", {}, [(1000,)], (1000,), params=0, macs=0, flops=1000 * 5),
+        # SKNet's attention: 2C logits read as 2 x C, softmax across the 2 paths; 5 FLOPs per element
+        Example("softmax-groups", {"groups": 2}, [(256, 1, 1)], (256, 1, 1), params=0, macs=0, flops=256 * 5),
+    )
 
     def output_shape(self, ins):
-        if ins[0][0] % self.groups:
-            raise ShapeError(f"softmax: groups {self.groups} does not divide the {ins[0][0]} channels")
+        if ins[0][0] % self.args.groups:
+            raise ShapeError(f"softmax: groups {self.args.groups} does not divide the {ins[0][0]} channels")
         return ins[0]
 
     def torch_module(self, ins, out):
         from torch import nn
 
-        if self.groups == 1:
+        if self.args.groups == 1:
             return nn.Softmax(dim=1)
-        from archstat.backend.ops import GroupSoftmax
+        from archstat.layers._torch import GroupSoftmax
 
-        return GroupSoftmax(self.groups)
+        return GroupSoftmax(self.args.groups)

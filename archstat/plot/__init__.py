@@ -7,7 +7,8 @@ it will draw (no matplotlib; ``archstat report`` writes these rows beside the im
 - ``landscape``: top-1 accuracy against GMACs, bubble area proportional to parameters (Canziani et al. 2017).
 - ``profile``: activation memory and parameters layer by layer along one network (the VGG picture).
 - ``receptive``: receptive field against depth, with the input size drawn as a line.
-- ``bench``: throughput against batch size, from ``archstat bench`` result files.
+- ``throughput``: throughput against batch size, from ``archstat bench`` result files (``plot bench`` is a
+  hidden alias, its old name).
 - ``sweep``: MACs and activation memory against input size.
 """
 

@@ -11,24 +11,22 @@ NAMED_TICKS_UP_TO = 60  # name every layer on the axis when there are at most th
 
 
 def profile_rows(analysis) -> list[dict]:
-    """One row per layer, in the order the engine ran them: activation bytes of its output (the whole batch, in
-    the analysis's dtype; 0 for in-place layers and views, which allocate nothing) and its parameters."""
-    from archstat.core.engine import DTYPE_BYTES
-
-    size = DTYPE_BYTES[analysis.dtype]
-    return [{"index": i + 1, "layer": r.name, "kind": r.kind,
-             "activation_bytes": r.activations * size if r.new_memory else 0, "params": r.n_params}
+    """One row per layer, in the order the engine ran them, with the engine's figures: ``activation_bytes``, the
+    size of its output (the whole batch, in the analysis's dtype), ``new_bytes``, what it allocates (0 for in-place
+    layers and views, which store nothing new: the bars drawn), and its parameters."""
+    return [{"index": i + 1, "layer": r.name, "kind": r.kind, "activation_bytes": r.activation_bytes,
+             "new_bytes": r.new_bytes, "params": r.n_params}
             for i, r in enumerate(analysis.layers)]
 
 
 def split(rows: list[dict]) -> dict:
-    """Where the memory and the parameters sit: the share of activation memory in the first third of the layers,
-    and the share of parameters in the last third."""
+    """Where the memory and the parameters sit: the share of the activation memory allocated (``new_bytes``) in
+    the first third of the layers, and the share of parameters in the last third."""
     n = len(rows)
     third = max(n // 3, 1)
-    mem = sum(r["activation_bytes"] for r in rows) or 1
+    mem = sum(r["new_bytes"] for r in rows) or 1
     par = sum(r["params"] for r in rows) or 1
-    return {"memory_first_third": sum(r["activation_bytes"] for r in rows[:third]) / mem,
+    return {"memory_first_third": sum(r["new_bytes"] for r in rows[:third]) / mem,
             "params_last_third": sum(r["params"] for r in rows[n - third:]) / par}
 
 
@@ -40,10 +38,10 @@ def draw_profile(rows: list[dict], spec: str, output: str, dtype: str = "float32
     x = [r["index"] for r in rows]
     fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(max(8, min(len(rows) * 0.2, 16)), 6.5), sharex=True,
                                    constrained_layout=True)
-    ax1.bar(x, [r["activation_bytes"] / 1e6 for r in rows], color="tab:blue", width=0.8)
+    ax1.bar(x, [r["new_bytes"] / 1e6 for r in rows], color="tab:blue", width=0.8)
     ax2.bar(x, [r["params"] / 1e6 for r in rows], color="tab:orange", width=0.8)
     s = split(rows)
-    mem_total = sum(r["activation_bytes"] for r in rows)
+    mem_total = sum(r["new_bytes"] for r in rows)
     par_total = sum(r["params"] for r in rows)
     ax1.set(ylabel=f"MB ({dtype}, batch {batch})",
             title=f"{spec}: activation memory per layer (total {short(mem_total)}B; "

@@ -9,7 +9,7 @@ input; an unknown field (a ``custom`` layer) leaves a gap.
 from __future__ import annotations
 
 from archstat.errors import UsageError
-from archstat.layers.base import GLOBAL
+from archstat.layers import GLOBAL
 from archstat.plot import check_output, pyplot, save
 
 

@@ -21,7 +21,7 @@ def plot_sweep(rows: list[dict], spec: str, output: str) -> None:
     ax1.scatter([r["size"] for r in unfit], [r["macs"] / 1e9 for r in unfit], s=14, color="tab:red", zorder=3,
                 label="a stride does not fit")
     ax1.set(xlabel="input size (H = W)", ylabel="GMACs", title=f"{spec}: multiply-accumulates")
-    ax2.plot(s, [r["activations"] * 4 / 1e6 for r in ok], marker=".", label="all activations (float32)")
+    ax2.plot(s, [r["activation_bytes"] / 1e6 for r in ok], marker=".", label="all activations")
     ax2.plot(s, [r["peak_activation_bytes"] / 1e6 for r in ok], marker=".", label="peak live activations")
     ax2.set(xlabel="input size (H = W)", ylabel="MB", title=f"{spec}: activation memory (batch 1)")
     covered = [r["size"] for r in ok if r["rf_covers_input"]]

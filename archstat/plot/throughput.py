@@ -1,4 +1,4 @@
-"""``bench``: throughput (images per second) against batch size, from result files of ``archstat bench``
+"""``throughput`` (``archstat plot throughput``; ``bench`` is its old name): throughput (images per second) against batch size, from result files of ``archstat bench``
 (CSV or JSON), one line per spec, implementation, device, dtype and layout. Batches that ran out of memory are
 marked with a cross on the axis."""
 
@@ -60,7 +60,7 @@ def label(key: tuple) -> str:
     return " ".join([f"{spec} ({impl})", dtype, *extra, "on", device])
 
 
-def draw_bench(rows: list[dict], output: str) -> None:
+def draw_throughput(rows: list[dict], output: str) -> None:
     check_output(output)
     if not any(r["status"] == "ok" and r["images_per_s"] for r in rows):
         raise UsageError("bench: no successful run in the result files, nothing to draw")
@@ -89,3 +89,6 @@ def draw_bench(rows: list[dict], output: str) -> None:
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=7)
     save(fig, output)
+
+
+draw_bench = draw_throughput  # the old name (archstat.render.report uses it)

@@ -54,8 +54,8 @@ def to_markdown(results) -> str:
 
 
 def print_table(results, console, all_layers: bool = False) -> None:
-    from rich.table import Table
     from rich import box
+    from rich.table import Table
     from rich.text import Text
 
     console.print("[dim]judges: shapes and parameters from the torch module (meta device); MACs from fvcore's "

@@ -10,10 +10,9 @@ from rich.text import Text
 from archstat.core import receptive_field as rf
 from archstat.core.conventions import short
 from archstat.core.engine import Analysis
-from archstat.layers.base import elems
+from archstat.layers import elems
 from archstat.render.numbers import commas, human, human_bytes, shape
-from archstat.render.records import input_hw, rf_cell, rows
-
+from archstat.render.records import input_hw, rf_cell, rows, storage, stored_cell
 
 COLUMNS = [("#", "r"), ("Layer", "l"), ("Kind", "l"), ("Output (CxHxW)", "r"), ("Params", "r"), ("MACs", "r"),
            ("Activations", "r"), ("RF (stride)", "r")]
@@ -23,11 +22,10 @@ def summary_cells(a: Analysis, depth: int | None = None) -> list[list[tuple[str,
     """The table as rows of (text, style) cells; the input row first."""
     out = [[("0", "dim"), ("input", ""), ("", ""), (shape(a.input_shape), ""), ("0", "dim"), ("0", "dim"),
             (human(elems(a.input_shape) * a.batch), ""), ("1 (1)" if len(a.input_shape) == 3 else "all", "")]]
+    where = storage(a)
     for i, r in enumerate(rows(a, depth), 1):
-        if r["new_memory"] or r["kind"] == "group":
-            act = (human(r["activations"]), "")
-        else:
-            act = ("in place" if r["kind"] not in ("flatten", "crop", "identity") else "view", "dim")
+        n = stored_cell(r, a)
+        act = (human(n), "") if n is not None else (where[r["name"]], "dim")
         macs = (human(r["macs"]), "") if r["macs"] else (("?", "bold yellow") if r["macs"] is None else ("0", "dim"))
         params = (commas(r["params"]), "") if r["params"] else ("0", "dim")
         name = r["name"] + (f" ({r['layers']} layers)" if r.get("layers") else "")
@@ -118,19 +116,19 @@ def summary_plain(a: Analysis, depth: int | None = None) -> str:
 
 def print_explain(a: Analysis, name: str, console: Console) -> None:
     r = a.layer(name)
-    layer = r.node.layer
+    layer = r.layer
     shapes = {"input": a.input_shape, **{x.name: x.output_shape for x in a.layers}}
     fields = {"input": rf.START, **{x.name: x.field for x in a.layers}}
     ins = [shapes[i] for i in r.inputs]
     d = layer.derivation(ins, r.output_shape)
     args = layer.args_text()
-    where = f", {r.node.file or a.graph.file}:{r.line}" if r.line else ""
+    where = f", {getattr(r.node, 'file', None) or a.graph.file}:{r.line}" if r.line else ""
     console.print(f"[bold]{r.name}[/] ([cyan]{r.kind}[/]{where})" + (f": {args}" if args else ""), highlight=False)
     for i, s in zip(r.inputs, ins):
         console.print(f"  input   {shape(s)}  from '{i}'", highlight=False)
     console.print(f"  output  {shape(r.output_shape)}", highlight=False)
-    for line in d.get("shape", []):
-        console.print(f"          {line}", highlight=False)
+    for text in d.get("shape", []):
+        console.print(f"          {text}", highlight=False)
     b = f" per image; x {a.batch} = " if a.batch > 1 else ""
 
     def line(label, key, value, extra=""):
@@ -150,10 +148,10 @@ def print_explain(a: Analysis, name: str, console: Console) -> None:
     line("FLOPs", "flops", r.flops, f"   [{layer.flops_rule}]" if layer.flops_rule else "")
     if r.new_memory:
         console.print(f"  memory  = {' * '.join(map(str, r.output_shape))} = {r.activations // a.batch:,} elements"
-                      f" x {a.dtype_bytes} B ({a.dtype}) = {r.activations // a.batch * a.dtype_bytes:,} B per image",
+                      f" x {a.dtype_bytes} B ({a.dtype}) = {r.activation_bytes // a.batch:,} B per image",
                       highlight=False)
     else:
-        how = "a view of" if layer.view else "in place on"
+        how = "a view of" if r.view else "in place on"
         console.print(f"  memory  = 0 new ({how} its input)", highlight=False)
     console.print(f"  RF      {_rf_derivation(r, layer, ins, fields)}", highlight=False)
     for n in r.notes:
@@ -161,7 +159,7 @@ def print_explain(a: Analysis, name: str, console: Console) -> None:
 
 
 def _rf_derivation(r, layer, ins, fields) -> str:
-    from archstat.layers.base import GLOBAL, frac_str
+    from archstat.layers import GLOBAL, frac_str
 
     f = r.field
     if f is rf.GLOBAL:
@@ -187,7 +185,7 @@ def _rf_derivation(r, layer, ins, fields) -> str:
                                                                         if f.size[0] != f.size[1] else ""))
 
 
-def plain_table(title: str, columns: list[str], data: list[list], numeric: set[str] = frozenset()) -> Table:
+def plain_table(title: str, columns: list[str], data: list[list], numeric: frozenset[str] | set[str] = frozenset()) -> Table:
     t = Table(title=title, box=box.SIMPLE_HEAD, title_justify="left", pad_edge=False)
     for c in columns:
         t.add_column(c, justify="right" if c in numeric else "left", no_wrap=c in ("name", "spec"))

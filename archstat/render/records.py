@@ -12,7 +12,7 @@ import json
 from archstat.core import receptive_field as rf
 from archstat.core.conventions import CONVENTIONS
 from archstat.core.engine import Analysis
-from archstat.layers.base import elems, spatial
+from archstat.layers import elems, spatial
 from archstat.render.numbers import human, human_bytes, shape
 
 CSV_COLUMNS = ["name", "kind", "inputs", "output_shape", "params", "weights", "buffers", "macs", "flops",
@@ -32,14 +32,16 @@ def rows(a: Analysis, depth: int | None = None) -> list[dict]:
             "name": r.name, "kind": r.kind, "inputs": r.inputs, "output_shape": list(r.output_shape),
             "params": r.n_params, "weights": r.weights, "buffers": sum(r.buffers.values()),
             "params_by_tensor": r.params, "macs": r.macs, "flops": r.flops, "activations": r.activations,
-            "activation_bytes": r.activations * a.dtype_bytes, "new_memory": r.new_memory,
+            "activation_bytes": r.activation_bytes, "new_memory": r.new_memory, "new_bytes": r.new_bytes,
             "rf": rf.as_json(r.field, hw), "line": r.line, "notes": r.notes,
         })
     return fold(out, depth) if depth else out
 
 
 def fold(rs: list[dict], depth: int) -> list[dict]:
-    """Merge consecutive rows whose names share their first ``depth`` dotted parts into one row."""
+    """Merge consecutive rows whose names share their first ``depth`` dotted parts into one row. A group's counts
+    are the sums of its rows' (``activations`` and ``activation_bytes``: the sizes of their outputs; ``new_bytes``:
+    what they allocate); it takes new memory when any of its rows does."""
     out: list[dict] = []
     for r in rs:
         key = ".".join(r["name"].split(".")[:depth])
@@ -48,8 +50,8 @@ def fold(rs: list[dict], depth: int) -> list[dict]:
             g["kind"] = "group"
             g["name"] = key
             g["output_shape"] = r["output_shape"]
-            for k in ("params", "weights", "buffers", "activations", "activation_bytes"):
-                g[k] += r[k] if k not in ("activations", "activation_bytes") or r["new_memory"] else 0
+            for k in ("params", "weights", "buffers", "activations", "activation_bytes", "new_bytes"):
+                g[k] += r[k]
             for k in ("macs", "flops"):
                 g[k] = None if g[k] is None or r[k] is None else g[k] + r[k]
             g["rf"] = r["rf"]
@@ -57,15 +59,25 @@ def fold(rs: list[dict], depth: int) -> list[dict]:
             g["layers"] += 1
             g["new_memory"] = g["new_memory"] or r["new_memory"]
         else:
-            g = dict(r, _key=key, layers=1)
-            if not r["new_memory"]:
-                g["activations"] = g["activation_bytes"] = 0 if key != r["name"] else r["activations"]
-            out.append(g)
+            out.append(dict(r, _key=key, layers=1))
     for g in out:
         g.pop("_key")
         if g["layers"] == 1:
             g.pop("layers")
     return out
+
+
+def stored_cell(r: dict, a: Analysis) -> int | None:
+    """What a table's activations column shows for a row: the elements it stores anew (a group: its rows' new
+    elements), or None for a layer that stores nothing new (an in-place op or a view; ``storage`` says which)."""
+    if r["kind"] == "group":
+        return r["new_bytes"] // a.dtype_bytes
+    return r["activations"] if r["new_memory"] else None
+
+
+def storage(a: Analysis) -> dict[str, str]:
+    """Layer name -> where its output lives ("new", "view", "in place"), from the engine's flags."""
+    return {r.name: r.storage for r in a.layers}
 
 
 def totals(a: Analysis) -> dict:
@@ -134,8 +146,10 @@ def to_markdown(a: Analysis, depth: int | None = None) -> str:
              "| # | layer | kind | output | params | weights | MACs | activations | RF (stride) |",
              "|--:|---|---|---|--:|--:|--:|--:|---|",
              f"| 0 | input | | {shape(a.input_shape)} | 0 | 0 | 0 | {elems(a.input_shape) * a.batch:,} | 1 (1) |"]
+    where = storage(a)
     for i, r in enumerate(rows(a, depth), 1):
-        act = f"{r['activations']:,}" if r["new_memory"] or r["kind"] == "group" else "in place"
+        n = stored_cell(r, a)
+        act = f"{n:,}" if n is not None else where[r["name"]]
         lines.append(f"| {i} | {r['name']} | {r['kind']} | {shape(r['output_shape'])} | {r['params']:,} | "
                      f"{r['weights']:,} | {_num(r['macs'])} | {act} | {rf_cell(r['rf'])} |")
     lines += ["", f"**Totals**: {t.params:,} parameters ({human(t.params)}; {t.buffers:,} buffers), "

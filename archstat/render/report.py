@@ -26,15 +26,15 @@ def build(out: Path, check: bool = True, bench_dir: Path | None = None, log=lamb
     """Write the reports into ``out``; return the files written. ``check`` also writes check.md (needs torch and
     fvcore; about a minute). ``bench_dir`` (default ``out/bench``) holds ``archstat bench`` result files."""
     from archstat import analyze
-    from archstat.language.catalog import builtin_names
+    from archstat.claims.verify import verify
     from archstat.core.compare import compare_row
     from archstat.io.output import write_output
+    from archstat.language.catalog import builtin_names
     from archstat.plot.landscape import draw_landscape, landscape_rows
     from archstat.plot.profile import draw_profile, profile_rows, split
     from archstat.plot.receptive import draw_rf, rf_rows
     from archstat.render import verdicts
     from archstat.render.tabular import to_text
-    from archstat.claims.verify import verify
 
     out = Path(out)
     plots = out / "plots"
@@ -131,7 +131,7 @@ def _index(points, left_out, profiles, by_spec, results, bench_files) -> str:
           "| spec | layers | activation memory | in the first third of the layers | parameters | in the last third |",
           "|---|---:|---:|---:|---:|---:|"]
     for n, (rows, s) in profiles.items():
-        mem = sum(r["activation_bytes"] for r in rows)
+        mem = sum(r["new_bytes"] for r in rows)
         par = sum(r["params"] for r in rows)
         L.append(f"| [{n}](plots/profile_{n}.png) | {len(rows)} | {mem / 1e6:,.1f} MB | "
                  f"{s['memory_first_third']:.0%} | {par:,} | {s['params_last_third']:.0%} |")

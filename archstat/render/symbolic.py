@@ -58,7 +58,7 @@ def print_table(sa, console) -> None:
               title=f"{sa.name}: input {' x '.join(d['input'])} (symbolic; floors are PyTorch's integer divisions)")
     for c, j in (("layer", "left"), ("kind", "left"), ("output", "right"), ("params", "right"), ("MACs", "right"),
                  ("activations", "right")):
-        t.add_column(c, justify=j, overflow="fold")
+        t.add_column(c, justify="left" if j == "left" else "right", overflow="fold")
     for r in d["layers"]:
         t.add_row(r["name"], Text(r["kind"], style="cyan"), " x ".join(r["output_shape"]), r["params"], r["macs"],
                   r["activations"])

@@ -6,31 +6,27 @@ import csv
 import io
 import json
 
+from archstat.claims.verify import Result, computed_text, counts
 from archstat.errors import printable
-from archstat.claims.verify import Result, counts
 
 COLUMNS = ["spec", "layer", "quantity", "claimed", "computed", "verdict", "explanation", "source"]
 STYLE = {"match": "green", "explained": "yellow", "mismatch": "bold red"}
 
 
-def _computed_text(r: Result) -> str:
-    v = r.computed
-    if v is None:
-        return "?"
-    if isinstance(v, tuple):
-        return "x".join(map(str, v))
-    return f"{v:,}" if isinstance(v, int) else str(v)
-
-
 def cells(r: Result) -> dict:
     c = r.claim
     return {"spec": c.spec, "layer": c.layer or "", "quantity": c.quantity, "claimed": c.value.text,
-            "computed": _computed_text(r), "verdict": r.verdict, "explanation": r.explanation, "source": c.source}
+            "computed": computed_text(r), "verdict": verdict_text(r), "explanation": r.explanation, "source": c.source}
+
+
+def verdict_text(r: Result) -> str:
+    return f"{r.verdict} (source error)" if r.acknowledged else r.verdict
 
 
 def tally(results: list[Result]) -> str:
     n = counts(results)
-    return f"{len(results)} claims: {n['match']} match, {n['explained']} explained, {n['mismatch']} mismatch"
+    ack = f" ({n['acknowledged']} acknowledged as the source's error)" if n["acknowledged"] else ""
+    return f"{len(results)} claims: {n['match']} match, {n['explained']} explained, {n['mismatch']} mismatch{ack}"
 
 
 def to_json(results: list[Result]) -> str:
@@ -78,5 +74,5 @@ def print_table(results: list[Result], console, show_source: bool = False) -> No
         t.add_row(*[Text(printable(row[c]), style=STYLE[r.verdict] if c == "verdict" else "") for c in cols])
     console.print(t)
     n = counts(results)
-    style = "bold red" if n["mismatch"] else "green"
+    style = "bold red" if n["mismatch"] > n["acknowledged"] else "yellow" if n["mismatch"] else "green"
     console.print(f"[{style}]{tally(results)}[/]")

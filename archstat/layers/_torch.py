@@ -1,5 +1,7 @@
-"""Small ``nn.Module``s for the spec kinds that torch.nn has no module for (merges, channel slices, crops, Caffe's
-Scale, LeNet's RBF units, padded convolutions). Imported only by the torch backend."""
+"""Small ``nn.Module``s for the layer kinds that torch.nn has no module for (merges, channel slices, crops, Caffe's
+Scale, LeNet's RBF units, padded convolutions and pooling).
+
+Imports torch: import it only from inside a kind's ``torch_module`` method, never at module level."""
 
 from __future__ import annotations
 
@@ -99,7 +101,7 @@ class PaddedConv2d(nn.Conv2d):
     """A Conv2d with asymmetric padding (``same`` with an even kernel, [t, b, l, r]): pad, then convolve."""
 
     def __init__(self, *args, pad4: tuple, **kw):
-        super().__init__(*args, padding=0, **kw)
+        super().__init__(*args, padding=0, **kw)  # type: ignore[misc]
         self.pad4 = pad4  # (left, right, top, bottom), F.pad's order
 
     def forward(self, x):
@@ -108,7 +110,7 @@ class PaddedConv2d(nn.Conv2d):
 
 class PaddedMaxPool2d(nn.MaxPool2d):
     def __init__(self, *args, pad4: tuple, **kw):
-        super().__init__(*args, padding=0, **kw)
+        super().__init__(*args, padding=0, **kw)  # type: ignore[misc]
         self.pad4 = pad4
 
     def forward(self, x):
@@ -120,7 +122,7 @@ class PaddedAvgPool2d(nn.AvgPool2d):
     it, the sum over the window is divided by the number of real pixels in it (the pooled mask of ones)."""
 
     def __init__(self, *args, pad4: tuple, count_include_pad: bool = True, **kw):
-        super().__init__(*args, padding=0, **kw)
+        super().__init__(*args, padding=0, **kw)  # type: ignore[misc]
         self.pad4 = pad4
         self.exclude_pad = not count_include_pad
 

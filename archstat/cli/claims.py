@@ -1,0 +1,77 @@
+"""The counts against the world: ``verify`` (published claims) and ``check`` (PyTorch, fvcore, FlopCounterMode)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Optional
+
+import typer
+
+from archstat.cli._boundary import command
+from archstat.cli._options import FormatOpt, InputOpt, OutputOpt, spec_names
+from archstat.cli._output import write
+
+
+@command()
+def verify(
+    specs: Annotated[Optional[list[str]], typer.Argument(help="Only the claims about these specs (default: all).")] = None,
+    format: FormatOpt = None,
+    output: OutputOpt = None,
+    claims: Annotated[Optional[list[str]], typer.Option("--claims", help="Claim file(s) to use instead of the "
+                                                        "built-in specs/claims/*.yaml.")] = None,
+    only: Annotated[Optional[str], typer.Option("--only", help="Show only this verdict: match, explained or "
+                                                "mismatch.")] = None,
+    sources: bool = typer.Option(False, "--sources", help="Show each claim's source in the table."),
+    strict: bool = typer.Option(False, "--strict", help="Exit 1 on every mismatch, the ones acknowledged as their "
+                                "source's error (source_error:) included."),
+) -> None:
+    """Check every published claim (specs/claims/) against the specs: match, explained (cause named) or mismatch.
+
+    Exits with 1 when any claim is a mismatch, so a CI job fails when a spec drifts from the published counts; a
+    mismatch the claim file acknowledges as its source's error, pinned to archstat's figure, fails only --strict."""
+    from pathlib import Path
+
+    from archstat.claims.store import load_all, load_file
+    from archstat.claims.verify import VERDICTS, failing
+    from archstat.claims.verify import verify as run_verify
+    from archstat.errors import UsageError
+
+    if only and only not in VERDICTS:
+        raise UsageError(f"--only must be one of {', '.join(VERDICTS)}, got '{only}'")
+    every = [c for f in claims for c in load_file(Path(f), f)] if claims else load_all()
+    if specs:
+        known = {c.spec for c in every}
+        missing = [s for s in specs if s not in known]
+        if missing:
+            raise UsageError(f"no claims about {', '.join(missing)}")
+    results = run_verify(specs, every)
+    shown = [r for r in results if not only or r.verdict == only]
+    from archstat.render import verdicts
+
+    write(format, output, lambda c: verdicts.print_table(shown, c, sources), verdicts, shown)
+    if failing(results, strict):
+        raise typer.Exit(1)
+
+
+@command()
+def check(
+    specs: Annotated[Optional[list[str]], typer.Argument(help="Spec names or files (default with --all: the zoo).")] = None,
+    all_specs: bool = typer.Option(False, "--all", help="Every built-in spec."),
+    input: InputOpt = None,
+    format: FormatOpt = None,
+    output: OutputOpt = None,
+    fvcore: bool = typer.Option(True, "--fvcore/--no-fvcore", help="Also count MACs with fvcore (a traced CPU "
+                                "forward; slower)."),
+    layers: bool = typer.Option(False, "--layers", help="List every layer, not only those that disagree."),
+) -> None:
+    """Cross-check every layer against PyTorch: shapes and parameters from the built module, MACs from fvcore,
+    FLOPs from torch.utils.flop_counter. Exit 3 on any disagreement. Needs the torch extra (torch and fvcore)."""
+    from archstat.errors import EXIT_DISAGREE
+
+    names = spec_names(specs, all_specs, "check")
+    from archstat.extras import checker
+    from archstat.render import checks
+
+    results = checker(fvcore, "archstat check needs the torch extra")(names, input, use_fvcore=fvcore)
+    write(format, output, lambda c: checks.print_table(results, c, layers), checks, results)
+    if any(r.bad for r in results):
+        raise typer.Exit(EXIT_DISAGREE)
