@@ -7,7 +7,8 @@ explain``. Its arguments are read from the frozen record ``self.args`` (``self.a
 nothing about any particular kind: everything kind-specific lives in that kind's file, including ``examples``,
 the hand-derived numbers the registry-wide tests check it against.
 
-Shapes are tuples without the batch dimension: ``(C, H, W)`` for feature maps, ``(F,)`` for flat vectors.
+Shapes are tuples without the batch dimension: ``(C, H, W)`` for feature maps, ``(F,)`` for flat vectors,
+``(L, D)`` for token sequences (see ``_text``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any, ClassVar
 
 from archstat.errors import ShapeError, SpecError
 from archstat.layers._schema import REQUIRED, Arg, args_record, parse_args
-from archstat.layers._text import elems, elems_text, fmt_shape, short, spatial
+from archstat.layers._text import elems, elems_text, fmt_shape, short, spatial, tokens
 from archstat.layers._windows import GLOBAL, IDENTITY
 
 
@@ -81,7 +82,7 @@ class Layer:
     statistics_buffers: ClassVar[tuple[str, ...]] = ()  # buffers Keras counts as non-trainable parameters
     data_inputs: ClassVar[int | None] = None  # inputs whose values flow into the output (None: all); the rest
     #                                           only give a size (crop's second input) and add nothing to its field
-    accepts: ClassVar[tuple[str, ...]] = ("spatial", "flat")  # hint: the inputs it takes, C x H x W maps and/or
+    accepts: ClassVar[tuple[str, ...]] = ("spatial", "flat")  # hint: the inputs it takes, C x H x W maps, "tokens" and/or
     #                                                           flat vectors (the property test draws from it)
     examples: ClassVar[tuple[Example, ...]] = ()  # hand-derived cases; each kind's own, never inherited
     Args: ClassVar[type]  # the frozen record class of its arguments, made from fields and fixed
@@ -155,6 +156,8 @@ class Layer:
     def window(self, ins: list[tuple], out: tuple):
         """Receptive-field window (a ``Window``), ``GLOBAL``, or ``IDENTITY`` for pointwise ops."""
         if spatial(out) and spatial(ins[0]):
+            return IDENTITY
+        if tokens(out) and tokens(ins[0]) and out[0] == ins[0][0]:  # the same tokens: each keeps its field
             return IDENTITY
         return GLOBAL
 

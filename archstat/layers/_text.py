@@ -1,6 +1,9 @@
 """Number and shape formatting shared by the layer kinds, the engine and the renderers.
 
-Shapes are tuples without the batch dimension: ``(C, H, W)`` for feature maps, ``(F,)`` for flat vectors.
+Shapes are tuples without the batch dimension: ``(C, H, W)`` for feature maps, ``(F,)`` for flat vectors and
+``(L, D)`` for token sequences (L tokens of D features; a torch tensor ``B x L x D``). A map's shape is logical: a
+channels-last layout (torchvision's ConvNeXt and Swin permute to ``B x H x W x C``) is still ``(C, H, W)`` here;
+``permute`` is a view that changes no shape, and per-position kinds (layer norm, linear) act on the channels.
 """
 
 from __future__ import annotations
@@ -11,6 +14,23 @@ from fractions import Fraction
 def spatial(shape) -> bool:
     """A ``C x H x W`` feature map (not a flat vector)."""
     return len(shape) == 3
+
+
+def tokens(shape) -> bool:
+    """An ``L x D`` token sequence."""
+    return len(shape) == 2
+
+
+def features(shape):
+    """The per-position feature count: C of a map, D of a token sequence, F of a flat vector."""
+    return shape[0] if len(shape) == 3 else shape[-1]
+
+
+def positions(shape):
+    """How many positions a per-position op (layer norm, linear) runs at: H*W, L, or 1."""
+    if len(shape) == 3:
+        return shape[1] * shape[2]
+    return shape[0] if len(shape) == 2 else 1
 
 
 def fmt_shape(shape) -> str:
