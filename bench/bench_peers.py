@@ -122,9 +122,15 @@ PEER_MODULE = {"fvcore": "fvcore.nn", "torchinfo": "torchinfo", "ptflops": "ptfl
 
 def _import_peer(peer: str) -> None:
     import importlib
+    import importlib.util
 
     if peer not in PEER_MODULE:
         raise ValueError(f"unknown peer '{peer}' (one of {', '.join(PEERS)})")
+    if importlib.util.find_spec("torchvision") is not None:  # ptflops imports torchvision when it is installed,
+        # and against the CPU torch that import needs archstat's stand-in (archstat.backend.reference)
+        from archstat.backend.reference import import_torchvision
+
+        import_torchvision()
     importlib.import_module(PEER_MODULE[peer])
 
 

@@ -129,7 +129,14 @@ TORCHVISION_SPECS = {  # every spec whose network torchvision ships (weights met
     "googlenet_torchvision", "inception_v3", "inception_v3_aux", "resnet18", "resnet34", "resnet50", "resnet101",
     "resnet152", "wide_resnet50_2", "resnext50_32x4d", "densenet121", "densenet161", "densenet169", "densenet201",
     "squeezenet1_0", "squeezenet1_1", "mobilenet_v2", "efficientnet_b0", "shufflenet_v2_x0_5", "shufflenet_v2_x1_0",
-    "shufflenet_v2_x1_5", "shufflenet_v2_x2_0"}
+    "shufflenet_v2_x1_5", "shufflenet_v2_x2_0", "mobilenet_v3_large", "mobilenet_v3_small", "vit_b_16", "vit_b_32",
+    "convnext_tiny", "swin_t", "swin_v2_t",
+    "regnet_x_400mf", "regnet_x_800mf", "regnet_x_1_6gf", "regnet_x_3_2gf", "regnet_x_8gf", "regnet_x_16gf",
+    "regnet_x_32gf", "regnet_y_400mf", "regnet_y_800mf", "regnet_y_1_6gf", "regnet_y_3_2gf", "regnet_y_8gf",
+    "regnet_y_16gf", "regnet_y_32gf", "regnet_y_128gf",
+    "efficientnet_b1", "efficientnet_b2", "efficientnet_b3", "efficientnet_b4", "efficientnet_b5", "efficientnet_b6",
+    "efficientnet_b7", "efficientnet_v2_s", "efficientnet_v2_m", "efficientnet_v2_l",
+    "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3"}
 
 
 @pytest.mark.parametrize("spec", sorted(TORCHVISION_SPECS))

@@ -453,7 +453,7 @@ def test_layers_are_scanned_a_fixed_number_of_times_whatever_the_claims(monkeypa
 
 
 def test_rows_of_totals_are_indexed_once():
-    rows = [_claim(quantity="activations", value="3.2M", layer="stage1.conv1", group="g") for _ in range(50)]
+    rows = [_claim(quantity="activations", value="3.2M", layer="features.0", group="g") for _ in range(50)]
     totals = [_claim(quantity="activations", value="24M", total_of="g") for _ in range(50)]
     every = Counting(rows + totals)
     Counting.iterations = 0

@@ -22,7 +22,7 @@ def run(*args, input=None):
 def test_summary_table_vgg16():
     r = run("summary", "vgg16")
     assert r.exit_code == 0, r.output
-    assert "stage1.conv1" in r.output and "64x224x224" in r.output
+    assert "features.0" in r.output and "64x224x224" in r.output
     assert "138,357,544" in r.output and "15.47G" in r.output
     assert "multiply-accumulates" in r.output, "the convention is stated under the table"
 
@@ -40,7 +40,7 @@ def test_summary_json_contract():
     assert d["totals"]["params"] == 11_689_512 and isinstance(d["totals"]["macs"], int)
     assert d["totals"]["rf"] == {"size": 435, "stride": 32, "padding": 217}
     add = next(x for x in d["layers"] if x["name"] == "layer2.0.add1")
-    assert add["inputs"] == ["layer2.0.bn2", "layer2.0.downsample.batchnorm1"]
+    assert add["inputs"] == ["layer2.0.bn2", "layer2.0.downsample.1"]
 
 
 def test_summary_csv_header_and_rows():
@@ -66,7 +66,7 @@ def test_input_override_and_batch():
     r = run("summary", "vgg16", "--input", "3x32x32", "--format", "json", "--batch", "2")
     d = json.loads(r.output)
     assert d["input"] == [3, 32, 32] and d["batch"] == 2
-    fc6 = next(x for x in d["layers"] if x["name"] == "fc6")
+    fc6 = next(x for x in d["layers"] if x["name"] == "classifier.0")
     assert fc6["params"] == 512 * 4096 + 4096  # the classifier shrinks with the input: 512x1x1 after five pools
 
 
@@ -79,9 +79,9 @@ def test_explain_alexnet_conv1():
 
 
 def test_explain_unknown_layer_is_usage_error():
-    r = run("explain", "vgg16", "conv1")  # ambiguous: five stages have a conv1
+    r = run("explain", "vgg16", "0")  # ambiguous: features.0 (conv1_1) and classifier.0 (fc6)
     assert r.exit_code == 2
-    assert "stage1.conv1" in r.output
+    assert "features.0" in r.output and "classifier.0" in r.output
 
 
 def test_list_and_compare(tmp_path):
@@ -174,8 +174,8 @@ def test_kinds_lists_every_kind():
 def test_explain_names_the_block_library_a_layer_comes_from():
     r = runner.invoke(app, ["explain", "resnet50", "layer1.0.conv1"])
     assert r.exit_code == 0 and "(conv, specs/blocks/resnet.yaml:" in r.output
-    r = runner.invoke(app, ["explain", "vgg16", "fc6"])
-    assert "specs/vgg16.yaml:" in r.output
+    r = runner.invoke(app, ["explain", "resnet50", "fc"])
+    assert "(linear, specs/resnet50.yaml:" in r.output
 
 
 def test_output_file_gets_ordinary_permissions(tmp_path):

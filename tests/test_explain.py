@@ -139,7 +139,7 @@ def test_shape_lines_match_output(name):
 def test_vgg16_known_figures():
     # the derivation of VGG-16's first conv, term by term: (224 - 3 + 2*1)/1 + 1 = 224, (3*3*3 + 1)*64 = 1,792
     a = analysis("vgg16")
-    r = a.layer("stage1.conv1")
+    r = a.layer("features.0")
     first, _, d = next(derivations(a))
     assert first is r
     assert d["shape"][0] == "H' = (224 - 3 + 2*1)/1 + 1 = 224"
@@ -165,7 +165,7 @@ def _explain(*args):
 
 
 def test_cli_explain_vgg16_conv1():
-    res = _explain("vgg16", "stage1.conv1")
+    res = _explain("vgg16", "features.0")
     assert res.exit_code == 0, res.output
     out = res.output
     assert "(224 - 3 + 2*1)/1 + 1 = 224" in out
@@ -176,14 +176,17 @@ def test_cli_explain_vgg16_conv1():
 
 
 def test_cli_explain_unique_suffix_and_linear():
-    res = _explain("vgg16", "fc8")
+    res = _explain("vgg16", "classifier.6")  # fc8
     assert res.exit_code == 0, res.output
     assert f"4096*1000 + 1000 = {4096 * 1000 + 1000:,}" in res.output
+    res = _explain("densenet121", "norm5")  # the one layer whose last part is norm5: features.norm5
+    assert res.exit_code == 0, res.output
+    assert res.output.startswith("features.norm5 (batchnorm, ")
 
 
 def test_cli_explain_ambiguous_or_unknown_layer():
-    res = _explain("vgg16", "conv1")  # five stages each have a conv1
+    res = _explain("vgg16", "0")  # features.0 (conv1_1) and classifier.0 (fc6)
     assert res.exit_code == 2
-    assert "no single layer named 'conv1'" in res.output and "stage1.conv1" in res.output
+    assert "no single layer named '0'" in res.output and "features.0, classifier.0" in res.output
     res = _explain("vgg16", "no_such_layer")
     assert res.exit_code == 2

@@ -67,9 +67,9 @@ def test_layer_frame_columns_dtypes_and_values():
     input_bytes = a.batch * a.dtype_bytes * a.input_shape[0] * a.input_shape[1] * a.input_shape[2]
     assert f.new_bytes.sum() + input_bytes == t.activation_bytes
     assert (f.new_bytes == f.activation_bytes.where(f.new_memory, 0)).all()
-    conv1 = f.set_index("name").loc["stem.conv1"]
+    conv1 = f.set_index("name").loc["conv1"]
     assert (conv1.rf_size_h, conv1.rf_size_w, conv1.rf_stride_h) == (7, 7, 2)
-    fc = f.set_index("name").loc["head.fc"]
+    fc = f.set_index("name").loc["fc"]
     assert fc.rf_global and pd.isna(fc.rf_stride_h)
 
 

@@ -198,8 +198,8 @@ CORPUS = [
                        "comes before this one (inputs must name earlier layers)"),
     ("latin1_text", 1, "latin1_text.yaml:1: not UTF-8 text (byte 0xe9 at offset 9)"),
     ("layers_scalar", 1, "layers_scalar.yaml:3: 'layers' must be a non-empty list"),
-    ("linear_on_feature_map", 1, "linear_on_feature_map.yaml:4: layer 'linear1': linear needs a flat "
-                                 "input, got 3x8x8: add a 'flatten' before it"),
+    ("rbf_on_feature_map", 1, "rbf_on_feature_map.yaml:4: layer 'rbf1': rbf needs a flat input, got "
+                              "3x8x8: add a 'flatten' before it"),
     ("linear_shorthand_text", 1, "linear_shorthand_text.yaml:4: layer 'linear1': 'out' must be a "
                                  "positive integer, got 'ten'"),
     ("local_tag", 1, "local_tag.yaml:3: YAML error: could not determine a constructor for the tag '!layers'"),

@@ -94,7 +94,7 @@ ERRORS = [
     ("layers:\n  - conv: {out: $(9**9**9), kernel: 3}\n", 4, "exponent too large"),
     ("layers:\n  - conv: {out: $(8 // 0), kernel: 3}\n", 4, "division by zero"),
     ("blocks:\n  b:\n    layers: [b]\nlayers:\n  - b\n", 5, "block 'b' instantiates itself (b -> b)"),
-    ("layers:\n  - linear: 10\n", 4, "linear needs a flat input, got 3x8x8: add a 'flatten' before it"),
+    ("layers:\n  - rbf: 10\n", 4, "rbf needs a flat input, got 3x8x8: add a 'flatten' before it"),
     ("layers:\n  - {name: a, layers: [conv: {out: 4, kernel: 3}]}\n  - add: {inputs: [a, input]}\n", 5,
      "inputs 'a.conv1' (4x6x6) and 'input' (3x8x8) disagree"),
     ("layers:\n  - maxpool: {kernel: 2}\n  - concat: {inputs: [maxpool1, input]}\n", 5,

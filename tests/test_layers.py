@@ -231,8 +231,16 @@ ERRORS = [
      r"\(2 \+ 1 \+ 1\)"),
     ("maxpool-kernel-too-large", "maxpool", {"kernel": 3, "stride": 2}, [(3, 2, 2)], ShapeError,
      r"window 3 \(kernel 3\) is larger than the padded input 2"),
-    ("linear-spatial", "linear", {"out": 10}, [(256, 6, 6)], ShapeError,
-     r"linear needs a flat input, got 256x6x6"),
+    ("group_norm-groups", "group_norm", {"groups": 3}, [(64, 8, 8)], ShapeError,
+     r"groups 3 does not divide the 64 channels"),
+    ("pixel_shuffle-channels", "pixel_shuffle", {"upscale": 2}, [(6, 4, 4)], ShapeError,
+     r"the 6 input channels do not divide by upscale\*upscale = 4"),
+    ("pixel_unshuffle-size", "pixel_unshuffle", {"downscale": 2}, [(3, 5, 4)], ShapeError,
+     r"the 5x4 map does not divide by downscale 2"),
+    ("permute-not-a-layout", "permute", {"dims": [0, 1, 3, 2]}, [(8, 4, 4)], SpecError,
+     r"'dims' \[0, 1, 3, 2\] is not a layout change"),
+    ("layer_scale-param-name", "layer_scale", {"param_name": "a.b"}, [(8, 4, 4)], SpecError,
+     r"'param_name' must be a parameter name"),
     ("add-mismatch", "add", {}, [(64, 28, 28), (64, 14, 14)], MergeMismatch,
      r"shapes differ \(64x28x28 vs 64x14x14\)"),
     ("add-mismatch-third", "add", {}, [(8, 4, 4), (8, 4, 4), (4, 4, 4)], MergeMismatch,
@@ -313,3 +321,4 @@ def test_valid_neighbours_of_error_cases():
     assert _run("deconv", {"out": 8, "kernel": 3, "stride": 2, "output_padding": 1}, [(3, 8, 8)]) == (8, 18, 18)
     assert _run("conv", {"out": 9, "kernel": 3, "groups": 3}, [(6, 8, 8)]) == (9, 6, 6)  # 6 and 9 divide by 3
     assert _run("crop", {"size": [8, 8]}, [(3, 8, 8)]) == (3, 8, 8)  # cropping to the full size is fine
+    assert _run("linear", {"out": 10}, [(256, 6, 6)]) == (10, 6, 6)  # a map: at every position, over the channels

@@ -52,6 +52,7 @@ def work(tmp_path):
 # For each command that writes a file: (option, argv with {out} where the output goes, the input it is pointed at)
 WRITERS = {
     ("summary", "output"): (["summary", "net.yaml", "--output", "{out}"], "net.yaml"),
+    ("memory", "output"): (["memory", "net.yaml", "--train", "--output", "{out}"], "net.yaml"),
     ("list", "output"): (["list", "--output", "{out}"], None),
     ("compare", "output"): (["compare", "net.yaml", "--output", "{out}"], "net.yaml"),
     ("verify", "output"): (["verify", "--claims", "claims.yaml", "--output", "{out}"], "claims.yaml"),

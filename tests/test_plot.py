@@ -56,13 +56,13 @@ def test_profile_rows_are_the_engines_layers():
     assert len(rows) == len(a.layers) == 39
     assert sum(r["params"] for r in rows) == 138_357_544
     conv1 = rows[0]
-    assert conv1["layer"] == "stage1.conv1" and conv1["activation_bytes"] == conv1["new_bytes"] == 64 * 224 * 224 * 4
-    relu1 = next(r for r in rows if r["layer"] == "stage1.relu1")  # in place: an output of that size, nothing new
+    assert conv1["layer"] == "features.0" and conv1["activation_bytes"] == conv1["new_bytes"] == 64 * 224 * 224 * 4
+    relu1 = next(r for r in rows if r["layer"] == "features.1")  # in place: an output of that size, nothing new
     assert (relu1["activation_bytes"], relu1["new_bytes"]) == (64 * 224 * 224 * 4, 0)
     assert [(r["activation_bytes"], r["new_bytes"]) for r in rows] == [(x.activation_bytes, x.new_bytes)
                                                                        for x in a.layers]
     assert 4 * 224 * 224 * 3 + sum(r["new_bytes"] for r in rows) == a.totals.activation_bytes
-    assert max(rows, key=lambda r: r["params"])["layer"] == "fc6"  # 25088 * 4096 + 4096
+    assert max(rows, key=lambda r: r["params"])["layer"] == "classifier.0"  # fc6: 25088 * 4096 + 4096
     s = split(rows)
     first = rows[:13]
     assert s["memory_first_third"] == sum(r["new_bytes"] for r in first) / sum(r["new_bytes"] for r in rows)
@@ -86,9 +86,14 @@ def test_rf_rows_against_hand_computed_vgg16():
     assert rows[-1]["rf"] == 212 and rows[-1]["input"] == 224
 
 
-def test_rf_rows_stop_at_global_layers():
-    rows = rf_rows(archstat.analyze("efficientnet_b0"))
-    assert max(r["depth"] for r in rows) <= 2  # the first squeeze-and-excitation gate pools globally
+def test_rf_rows_leave_out_global_layers_and_follow_the_feature_path():
+    a = archstat.analyze("efficientnet_b0")
+    rows = rf_rows(a)
+    # the squeeze-and-excitation gates pool globally (their own layers are "all" and not drawn), but the multiply
+    # that applies each one keeps the feature path's field: the curve runs to the last convolution, depth 81 (the
+    # network's 82 weight layers less the classifier), where the field is the headline's 851
+    assert max(r["depth"] for r in rows) == a.totals.depth - 1 == 81
+    assert rows[-1]["rf"] == 851 and not any(".fc" in r["layer"] for r in rows)
 
 
 def _bench_csv(tmp_path, rows):

@@ -125,5 +125,5 @@ def test_vgg16_cs231n_table():
     # "TOTAL params: 138M parameters" (with biases: 138,357,544)
     assert round(a.totals.params / 1e6) == 138
     # stacked 3x3 receptive fields: two give 5, three give 7 (course notes, "effective receptive field")
-    assert a.layer("stage1.conv2").field.size == (5, 5)
-    assert a.layer("stage3.conv3").field.size[0] == 40  # (as a check of composition across pools)
+    assert a.layer("features.2").field.size == (5, 5)  # conv1_2
+    assert a.layer("features.14").field.size[0] == 40  # conv3_3 (a check of composition across pools)

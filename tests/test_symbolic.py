@@ -65,9 +65,9 @@ def test_symbolic_agrees_with_numeric(name):
 def test_fully_connected_parameters_depend_on_the_input():
     """The lecture's point: VGG's first fc layer fixes the input size; its weights grow with H and W."""
     sa = analyze_symbolic(archstat.load("vgg16"), [3, "H", "W"])
-    fc6 = next(r for r in sa.layers if r.name == "fc6")
+    fc6 = next(r for r in sa.layers if r.name == "classifier.0")
     assert sp.simplify(fc6.params - (4096 * 512 * sp.floor(H / 32) * sp.floor(W / 32) + 4096)) == 0
-    conv = next(r for r in sa.layers if r.name == "stage1.conv1")
+    conv = next(r for r in sa.layers if r.name == "features.0")
     assert conv.params == 1792  # a convolution does not care
 
 

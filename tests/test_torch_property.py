@@ -5,10 +5,11 @@ registry (a new kind's file is covered with no edit here). Each kind's arguments
 (``fields``) by a generic mapping from argument type to a strategy with small bounds: random (also rectangular)
 kernels, strides, paddings (symmetric, asymmetric, 'same'), dilations, groups, ceil modes and input sizes,
 including sizes where the stride does not fit. The kind's hints decide where it may appear: ``accepts``
-(C x H x W maps, flat vectors), ``min_inputs``/``max_inputs`` (merges take branches); a kind without a torch
-module (``custom``) is skipped by asking it. Draws the engine refuses are skipped. For every layer: engine shape
-== torch shape, engine parameters == torch's numel, engine buffers == torch's persistent buffers, and on every
-layer engine MACs == fvcore's conv/linear/matmul count and 2 x engine MACs == FlopCounterMode's count.
+(C x H x W maps, flat vectors, L x D token sequences after a map-to-tokens kind), ``min_inputs``/``max_inputs``
+(merges take branches); a kind without a torch module (``custom``) is skipped by asking it. Draws the engine
+refuses are skipped. For every layer: engine shape == torch shape, engine parameters == torch's numel, engine
+buffers == torch's persistent buffers, and on every layer engine MACs == fvcore's conv/linear/matmul count and
+2 x engine MACs == FlopCounterMode's count.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ from archstat.layers import (
     elems,
     spatial,
 )
+from archstat.layers._text import tokens
 
 EXAMPLES = int(__import__("os").environ.get("ARCHSTAT_PROPERTY_EXAMPLES", "1000"))
 MAX_ELEMS = 16 * 48 * 48  # keep the maps small, so that a thousand examples run in about a minute
@@ -95,17 +97,29 @@ SINGLE = [cls for cls in TORCH_KINDS if cls.min_inputs == 1 and drawable(cls)]
 MERGES = [cls for cls in TORCH_KINDS if (cls.max_inputs is None or cls.max_inputs > 1) and drawable(cls)]
 ON_MAPS = [cls for cls in SINGLE if "spatial" in cls.accepts]
 ON_FLAT = [cls for cls in SINGLE if "flat" in cls.accepts]
+ON_TOKENS = [cls for cls in SINGLE if "tokens" in cls.accepts]
 
 
 def _flattens(cls) -> bool:
     """Whether the kind, with its defaults, turns a C x H x W map into a flat vector (flatten)."""
     try:
-        return not spatial(cls.build({}).output_shape([(2, 4, 4)]))
+        return len(cls.build({}).output_shape([(2, 4, 4)])) == 1  # flat, not tokens
     except ArchstatError:
         return False
 
 
 BRIDGES = [cls for cls in ON_MAPS if _flattens(cls)]  # from the maps to the flat vectors
+
+
+def _tokenizes(cls) -> bool:
+    """Whether the kind, with its defaults, turns a C x H x W map into an L x D token sequence (tokens)."""
+    try:
+        return tokens(cls.build({}).output_shape([(2, 4, 4)]))
+    except ArchstatError:
+        return False
+
+
+TOKEN_BRIDGES = [cls for cls in ON_MAPS if _tokenizes(cls)]  # from the maps to the token sequences
 
 
 def weighted(kinds) -> list:
@@ -115,14 +129,14 @@ def weighted(kinds) -> list:
 
 
 def test_every_kind_with_a_torch_module_is_generated():
-    generated = {cls.kind for cls in ON_MAPS + ON_FLAT + MERGES}
+    generated = {cls.kind for cls in ON_MAPS + ON_FLAT + MERGES + (ON_TOKENS if TOKEN_BRIDGES else [])}
     assert generated == {cls.kind for cls in TORCH_KINDS}, {cls.kind for cls in TORCH_KINDS} - generated
     assert not [cls.kind for cls in TORCH_KINDS if not drawable(cls)]
     assert set(KINDS) - generated == {kind for kind, cls in KINDS.items() if not cls.has_torch_module()}
     assert BRIDGES and MERGES and ON_FLAT
 
 
-MAP_POOL, FLAT_POOL = weighted(ON_MAPS), weighted(ON_FLAT)
+MAP_POOL, FLAT_POOL, TOKEN_POOL = weighted(ON_MAPS), weighted(ON_FLAT), weighted(ON_TOKENS)
 
 
 # ---------------------------------------------------------------------------------------------------- specs
@@ -180,7 +194,21 @@ def random_spec(draw):
         if out is None or not spatial(out):  # a bridge to flat vectors comes below
             continue
         layers, shape = candidate, out
-    if draw(st.booleans()):
+    if TOKEN_BRIDGES and draw(st.integers(0, 2)) == 0:  # on token sequences, to the end (or a last layer that
+        bridge = layers + [draw(layer_item(TOKEN_BRIDGES))]  # leaves them: a selected token, a map again)
+        if _shape_after(bridge, input_shape) is not None:
+            layers = bridge
+            for i in range(draw(st.integers(1, 4))):
+                if draw(st.integers(0, 7)) == 0:
+                    candidate = draw(merge_block(layers, 200 + i, TOKEN_POOL))
+                else:
+                    candidate = layers + [draw(layer_item(TOKEN_POOL))]
+                out = _shape_after(candidate, input_shape)
+                if out is not None:
+                    layers = candidate
+                    if not tokens(out):
+                        break
+    elif draw(st.booleans()):
         bridge = layers + [draw(layer_item(BRIDGES))]
         out = _shape_after(bridge, input_shape)
         if out is not None:

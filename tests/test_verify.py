@@ -121,8 +121,8 @@ def test_keras_counts_batchnorm_statistics():
 
 
 def test_total_that_disagrees_with_its_rows():
-    rows = [claim("vgg16", "activations", "3.2M", "stage1.conv1", group="g"),
-            claim("vgg16", "activations", "3.2M", "stage1.conv2", group="g")]
+    rows = [claim("vgg16", "activations", "3.2M", "features.0", group="g"),
+            claim("vgg16", "activations", "3.2M", "features.2", group="g")]
     # the rows are right (224*224*64 = 3,211,264 each); a "total" of 24M disagrees with their sum
     total = claim("vgg16", "activations", "24M", total_of="g")
     total.spec = "vgg16"
@@ -130,7 +130,7 @@ def test_total_that_disagrees_with_its_rows():
     assert r.verdict == "mismatch"  # the rows (6.4M) are not the network's total (15.2M): no excuse
     v, _why, _ = verdict(claim("vgg16", "activations", "15.2M"))
     assert v == "match"
-    rows.append(claim("vgg16", "activations", "8.8M", "stage2.conv1", group="g"))  # rows now sum to 15.2M
+    rows.append(claim("vgg16", "activations", "8.8M", "features.5", group="g"))  # rows now sum to 15.2M
     r = judge(total, Book(), [total, *rows])
     assert r.verdict == "explained" and "rows sum to 15,200,000, not 24M" in r.explanation
 

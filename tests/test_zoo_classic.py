@@ -85,22 +85,30 @@ def test_vgg_paper_table2(name, millions, depth):
 
 def test_vgg_bn_and_variants_layout():
     bn = archstat.analyze("vgg11_bn")
-    assert [r.name for r in bn.layers[:4]] == ["stage1.conv1", "stage1.batchnorm1", "stage1.relu1", "stage1.maxpool1"]
-    assert bn.layer("stage1.conv1").n_params == 3 * 9 * 64 + 64  # the conv keeps its bias before batch norm
+    # torchvision's numbering: conv, batch norm, ReLU take one number each, then the pool
+    assert [(r.name, r.kind) for r in bn.layers[:5]] == [("features.0", "conv"), ("features.1", "batchnorm"),
+                                                         ("features.2", "relu"), ("features.3", "maxpool"),
+                                                         ("features.4", "conv")]
+    assert bn.layer("features.0").n_params == 3 * 9 * 64 + 64  # the conv keeps its bias before batch norm
+    assert bn.layers[-1].name == "classifier.6" and bn.layer("features.28").kind == "maxpool"  # the 5th pool
     lrn = archstat.analyze("vgg11_lrn")
-    assert [r.name for r in lrn.layers[:4]] == ["stage1.conv1", "stage1.relu1", "stage1.lrn1", "stage1.maxpool1"]
+    assert [(r.name, r.kind) for r in lrn.layers[:5]] == [("features.0", "conv"), ("features.1", "relu"),
+                                                          ("features.2", "lrn"), ("features.3", "maxpool"),
+                                                          ("features.4", "conv")]
     assert sum(r.kind == "lrn" for r in lrn.layers) == 1
     c = archstat.analyze("vgg16_c")
     one_by_one = [r.name for r in c.layers if r.kind == "conv" and r.n_params in (256 * 256 + 256, 512 * 512 + 512)]
-    assert one_by_one == ["stage3.conv3", "stage4.conv3", "stage5.conv3"]
+    assert one_by_one == ["features.14", "features.21", "features.28"]  # the last conv of stages 3, 4 and 5
     assert c.totals.params == 133_638_952
 
 
 # ------------------------------------------------------------------------------------------------ FCN, U-Net
 def test_fcn32s():
     a = archstat.analyze("fcn32s")
-    assert a.layer("stage1.conv1").output_shape == (64, 698, 698)  # pad 100
-    assert [a.layer(f"stage{i}.maxpool1").output_shape[1] for i in range(1, 6)] == [349, 175, 88, 44, 22]  # ceil
+    assert a.layer("features.0").output_shape == (64, 698, 698)  # conv1_1, pad 100
+    pools = [r for r in a.layers if r.kind == "maxpool"]
+    assert [r.name for r in pools] == ["features.4", "features.9", "features.16", "features.23", "features.30"]
+    assert [r.output_shape[1] for r in pools] == [349, 175, 88, 44, 22]  # ceil
     assert a.layer("fc6").output_shape == (4096, 16, 16)
     assert a.layer("fc6").n_params == 512 * 7 * 7 * 4096 + 4096  # VGG-16's fc6, as a convolution
     assert a.layer("score_fr").field.size == (404, 404)  # Table 1: rf size 404

@@ -19,17 +19,17 @@ def test_densenet_growth(name, k, c0, blocks):
     c, size = c0, 56
     for b, n in enumerate(blocks, 1):
         for i in range(1, n + 1):
-            layer = f"denseblock{b}.denselayer{i}"
+            layer = f"features.denseblock{b}.denselayer{i}"
             # the 1x1 bottleneck reads every earlier map: c0 + (i-1)k channels in, 4k out, no bias
             assert a.layer(f"{layer}.conv1").n_params == (c + (i - 1) * k) * 4 * k
             assert a.layer(f"{layer}.conv2").output_shape == (k, size, size)
             assert a.layer(f"{layer}.cat").output_shape == (c + i * k, size, size)
         c += n * k
         if b < 4:
-            assert a.layer(f"transition{b}.conv").output_shape == (c // 2, size, size)
+            assert a.layer(f"features.transition{b}.conv").output_shape == (c // 2, size, size)
             size //= 2
             c //= 2
-            assert a.layer(f"transition{b}.pool").output_shape == (c, size, size)
+            assert a.layer(f"features.transition{b}.pool").output_shape == (c, size, size)
     assert a.layer("classifier").n_params == c * 1000 + 1000
     assert a.totals.depth == int(name[8:])
 

@@ -44,10 +44,10 @@ def test_resnet50_original_caffe_layout():
     assert a.layer("layer2.0.conv1").output_shape == (128, 28, 28)
     assert tv.layer("layer2.0.conv1").output_shape == (128, 56, 56)
     assert a.layer("layer2.0.conv2").node.layer.stride == (1, 1)
-    assert a.layer("layer2.0.downsample.conv1").output_shape == (512, 28, 28)
+    assert a.layer("layer2.0.downsample.0").output_shape == (512, 28, 28)
     # Caffe BatchNorm holds statistics only; Scale holds gamma and beta
     assert a.layer("layer1.0.bn1").n_params == 0 and a.layer("layer1.0.scale1").n_params == 2 * 64
-    assert a.layer("layer1.0.downsample.scale1").n_params == 2 * 256
+    assert a.layer("layer1.0.downsample.2").n_params == 2 * 256  # conv, BatchNorm, Scale
     # conv1 keeps its bias in ResNet-50-deploy.prototxt: torchvision's count plus 64
     assert a.layer("conv1").n_params == 7 * 7 * 3 * 64 + 64
     assert a.totals.params == tv.totals.params + 64 == 25_557_096
@@ -84,7 +84,7 @@ def test_se_resnet50_units():
     assert a.layer("layer4.2.se.fc2").n_params == 128 * 2048 + 2048
     assert a.layer("layer1.0.se.pool").inputs == ["layer1.0.bn3"]
     assert a.layer("layer1.0.se.scale").inputs == ["layer1.0.bn3", "layer1.0.se.gate"]
-    assert a.layer("layer1.0.add1").inputs == ["layer1.0.se.scale", "layer1.0.downsample.batchnorm1"]
+    assert a.layer("layer1.0.add1").inputs == ["layer1.0.se.scale", "layer1.0.downsample.1"]
     assert a.layer("layer1.1.add1").inputs == ["layer1.1.se.scale", "layer1.0.relu3"]
     assert sum(r.n_params for r in se.values()) == a.totals.params - tv.totals.params == 2_530_992
     assert sum(r.macs for r in se.values()) == a.totals.macs - tv.totals.macs == 2_514_944

@@ -32,7 +32,7 @@ class Block(nn.Module):
 
 
 class SpecModule(nn.Module):
-    def __init__(self, graph: Graph):
+    def __init__(self, graph: Graph, inplace: bool = False):
         super().__init__()
         self.spec_name = graph.name
         self.input_shape = tuple(graph.input_shape)
@@ -51,6 +51,13 @@ class SpecModule(nn.Module):
                     p.requires_grad_(False)
             self._place(node.name, module, node.file or graph.file, node.line)
             plan.append((node.name, module, tuple(node.inputs)))
+        if inplace:  # ReLU in place where the graph allows, as the training-memory engine assumes (torch's inplace=True)
+            from archstat.core.memory import inplace_plan
+
+            planned = inplace_plan(graph, shapes)
+            for name, module, _ in plan:
+                if name in planned and hasattr(module, "inplace"):
+                    module.inplace = True
         consumed = {i for _, _, ins in plan for i in ins}
         self.outputs = tuple(n for n, _, _ in plan if n not in consumed) or (INPUT,)
         last_use: dict[str, int] = {}
@@ -73,8 +80,15 @@ class SpecModule(nn.Module):
                 raise SpecError(f"layer '{name}' sits under '{p}', which is itself a layer: torch module names "
                                 f"must form a tree", file=file, line=line, layer=name)
             parent = child
-        if parts[-1] in parent._modules or parts[-1] in ("forward", "outputs", "training") or not parts[-1]:
+        if parts[-1] in parent._modules or parts[-1] in ("forward", "outputs", "training") or not parts[-1] or \
+                parts[-1] in parent._parameters:
             raise SpecError(f"layer name '{name}' cannot be a torch module name", file=file, line=line, layer=name)
+        if getattr(module, "named_as_layer", False):  # one parameter keyed by the layer's own name (ViT's
+            # class_token, encoder.pos_embedding): the same Parameter object on the parent; the module, not a
+            # child, is called from the plan and still counts it as its own
+            (param,) = module.parameters()
+            parent.register_parameter(parts[-1], param)
+            return
         parent.add_module(parts[-1], module)
 
     def forward(self, x):
@@ -98,10 +112,11 @@ class SpecModule(nn.Module):
         return x
 
 
-def build(graph: Graph, device=None, dtype=None, channels_last: bool = False) -> SpecModule:
-    """The spec's ``nn.Module`` in eval mode, on ``device`` ("cpu", "cuda", "meta") in ``dtype``."""
+def build(graph: Graph, device=None, dtype=None, channels_last: bool = False, inplace: bool = False) -> SpecModule:
+    """The spec's ``nn.Module`` in eval mode, on ``device`` ("cpu", "cuda", "meta") in ``dtype``. ``inplace``: the
+    layers ``archstat.core.memory.inplace_plan`` picks (ReLU whose input nothing else reads) run in place."""
     with torch.device(device or "cpu"):  # build in place: no CPU copy of VGG's weights before the move
-        m = SpecModule(graph).eval()
+        m = SpecModule(graph, inplace=inplace).eval()
     if dtype is not None:
         m = m.to(dtype=dtype)
     if channels_last:

@@ -11,14 +11,22 @@ For each layer of the spec, four judges:
 - **FLOPs**: ``torch.utils.flop_counter.FlopCounterMode`` (meta device), which counts 2 per multiply-accumulate
   of convolutions and matrix products and nothing else: it is compared with 2 x the engine's MACs. The engine's
   own FLOPs add the element-wise work (bias adds, activations, normalisation) that FlopCounterMode skips.
+
+A layer with no PyTorch module (``custom``) is not checked, and does not stop the check: a stand-in takes its place
+(``StandIn``: zeros of its declared output shape, its declared parameters and buffers, no arithmetic), so that the
+rest of the network is built and every other layer is checked, the layers after it on the shape it declares. Its
+row says ``checked: false`` with the reason, has no problems, and the spec's verdict (and the exit status) comes
+from the layers that were checked.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 from dataclasses import dataclass, field
 
 import torch
+from torch import nn
 
 from archstat.backend import build
 
@@ -39,9 +47,16 @@ class LayerCheck:
     fvcore_macs: int | None
     fcm_flops: int | None
     fvcore_other: dict = field(default_factory=dict)
+    not_checked: str | None = None  # why this layer is not checked (a custom op: a stand-in took its place)
+
+    @property
+    def checked(self) -> bool:
+        return self.not_checked is None
 
     @property
     def problems(self) -> list[str]:
+        if not self.checked:
+            return []
         out = []
         if self.torch_shape != self.shape:
             out.append("shape")
@@ -61,7 +76,8 @@ class LayerCheck:
                 "params": self.params, "torch_params": self.torch_params, "buffers": self.buffers,
                 "torch_buffers": self.torch_buffers, "macs": self.macs, "fvcore_macs": self.fvcore_macs,
                 "twice_macs": None if self.macs is None else 2 * self.macs, "flop_counter_flops": self.fcm_flops,
-                "fvcore_other": dict(self.fvcore_other), "ok": not self.problems, "problems": self.problems}
+                "fvcore_other": dict(self.fvcore_other), "ok": None if not self.checked else not self.problems,
+                "problems": self.problems, "checked": self.checked, "not_checked": self.not_checked}
 
 
 @dataclass
@@ -74,9 +90,14 @@ class SpecCheck:
     def bad(self) -> list[LayerCheck]:
         return [r for r in self.layers if r.problems]
 
+    @property
+    def unchecked(self) -> list[LayerCheck]:
+        return [r for r in self.layers if not r.checked]
+
     def totals(self) -> dict:
         s = lambda attr: sum(getattr(r, attr) or 0 for r in self.layers)
         return {"spec": self.spec, "layers": len(self.layers), "disagreeing_layers": len(self.bad),
+                "not_checked": [r.name for r in self.unchecked],
                 "params": s("params"), "torch_params": s("torch_params"), "macs": s("macs"),
                 "fvcore_macs": s("fvcore_macs") if self.fvcore else None, "twice_macs": 2 * s("macs"),
                 "flop_counter_flops": s("fcm_flops"), "ok": not self.bad}
@@ -91,9 +112,62 @@ def _persistent_buffers(m: torch.nn.Module) -> int:
     return n
 
 
+class StandIn(nn.Module):
+    """Takes the place of a layer that has no module (``custom``) in ``archstat check``: it returns zeros of the
+    layer's declared output shape and holds its declared parameters and buffers, so that the network around it can
+    be built and checked. It computes nothing; its own row is marked not checked."""
+
+    def __init__(self, out: tuple, params: dict, buffers: dict):
+        super().__init__()
+        self.out = tuple(out)
+        for name, n in params.items():
+            self.register_parameter(name, nn.Parameter(torch.zeros(n)))
+        for name, n in buffers.items():
+            self.register_buffer(name, torch.zeros(n))
+
+    def forward(self, x, *rest):
+        return x.new_zeros((x.shape[0], *self.out))
+
+
+class _Standing:
+    """A layer without a module, seen by the backend's builder: its own rules, and a ``StandIn`` for a module."""
+
+    def __init__(self, layer):
+        self.layer = layer
+
+    def output_shape(self, ins):
+        return self.layer.output_shape(ins)
+
+    def torch_module(self, ins, out):
+        return StandIn(out, self.layer.params(ins), self.layer.buffers(ins))
+
+    def __getattr__(self, name):
+        return getattr(self.layer, name)
+
+
+def with_stand_ins(graph):
+    """``graph`` with a ``StandIn`` for every layer that has no PyTorch module, and the names of those layers."""
+    nodes, standing = [], []
+    for n in graph.nodes:
+        if type(n.layer).has_torch_module():
+            nodes.append(n)
+        else:
+            nodes.append(dataclasses.replace(n, layer=_Standing(n.layer)))
+            standing.append(n.name)
+    return (dataclasses.replace(graph, nodes=nodes) if standing else graph), standing
+
+
+def _why_not(r) -> str:
+    op = getattr(r.layer.args, "op", None)
+    what = f"{r.kind} op '{op}'" if op else f"layer kind '{r.kind}'"
+    return (f"{what} has no PyTorch module: a stand-in of its declared shape, parameters and buffers let the layers "
+            f"after it be built and checked")
+
+
 def check_graph(graph, analysis, use_fvcore: bool = True) -> SpecCheck:
     from torch.utils.flop_counter import FlopCounterMode
 
+    graph, standing = with_stand_ins(graph)
     model = build(graph, device="meta")
     mods = model.layer_modules()
     seen: dict[str, tuple] = {}
@@ -112,6 +186,7 @@ def check_graph(graph, analysis, use_fvcore: bool = True) -> SpecCheck:
     root = type(model).__name__
     fcm_by = {k[len(root) + 1:]: sum(v.values()) for k, v in counts.items() if k.startswith(root + ".")}
 
+    standing_set = set(standing)
     fv: dict = {}
     if use_fvcore:
         fv = _fvcore(graph)
@@ -126,6 +201,7 @@ def check_graph(graph, analysis, use_fvcore: bool = True) -> SpecCheck:
             fvcore_macs=sum(v for k, v in ops.items() if k in MAC_OPS) if use_fvcore else None,
             fcm_flops=fcm_by.get(r.name, 0),
             fvcore_other={k: v for k, v in ops.items() if k not in MAC_OPS},
+            not_checked=_why_not(r) if r.name in standing_set else None,
         ))
     return SpecCheck(graph.name, rows, use_fvcore)
 

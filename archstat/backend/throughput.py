@@ -40,12 +40,6 @@ PEAK_TFLOPS = [
     (r"T4\b", {"fp32": 8.1, "fp16": 65.0}, "NVIDIA T4 datasheet"),
 ]
 DTYPES = {name: getattr(torch, name) for name in OFFERED}  # archstat.core.dtypes: the names, listed once
-TORCHVISION_NAMES = {  # spec -> (torchvision builder, keyword arguments) for --against torchvision
-    "alexnet_torchvision": ("alexnet", {}), "googlenet_torchvision": ("googlenet", {"aux_logits": False,
-                                                                                   "init_weights": False}),
-    "inception_v3": ("inception_v3", {"aux_logits": False, "init_weights": False}),
-    "inception_v3_aux": ("inception_v3", {"aux_logits": True, "init_weights": False}),
-}
 
 
 def peak_tflops(device_name: str, dtype: str, tf32: bool = False) -> tuple[float | None, str]:
@@ -129,16 +123,15 @@ def time_passes(model, x, warmup: int, iters: int, device: str) -> list[float]:
 
 
 def torchvision_model(spec: str):
+    from archstat.backend import reference
+
     try:
-        import torchvision.models as tvm
-    except Exception as e:  # ImportError, or the CPU build's operator registration failure
+        reference.import_torchvision()
+    except Exception as e:  # not installed, or broken beyond the CPU build's known operator failure
         from archstat.errors import UsageError
 
         raise UsageError(f"--against torchvision: torchvision cannot be imported here ({type(e).__name__})") from None
-    name, kw = TORCHVISION_NAMES.get(spec, (spec, {}))
-    if not hasattr(tvm, name):
-        return None
-    return getattr(tvm, name)(weights=None, **kw)
+    return reference.torchvision_model(spec)
 
 
 def bench_one(graph, impl: str, batch: int, *, device: str, dtype: str, channels_last: bool, compile: bool,

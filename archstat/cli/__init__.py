@@ -1,6 +1,6 @@
 """The command line: a thin layer over the engine and the renderers.
 
-One module per group of commands (``analyse``: summary, explain, list, kinds; ``compare``: compare, sweep;
+One module per group of commands (``analyse``: summary, explain, list, kinds; ``memory``; ``compare``: compare, sweep;
 ``claims``: verify, check; ``throughput``: bench; ``plot``; ``report``), the one error boundary (``_boundary``:
 the app, ``command`` and ``main``), the shared options (``_options``) and the ways a result is written
 (``_output``). Every command catches ``ArchstatError`` at the boundary and prints it as one line on stderr with its
@@ -15,6 +15,6 @@ from archstat.cli._boundary import _click_exceptions, app, command, main
 from archstat.errors import EXIT_USAGE
 
 # Registering the commands, in the order the help lists them.
-from archstat.cli import analyse, compare, claims, throughput, plot, report  # noqa: F401  isort: skip
+from archstat.cli import analyse, memory, compare, claims, throughput, plot, report  # noqa: F401  isort: skip
 
 __all__ = ["EXIT_USAGE", "_click_exceptions", "app", "command", "main"]

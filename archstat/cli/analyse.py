@@ -81,10 +81,17 @@ def list_specs(format: FormatOpt = None, output: OutputOpt = None) -> None:
 
 
 @command()
-def kinds(markdown: bool = typer.Option(False, "--markdown", help="The README's layer-kind table, as Markdown.")) -> None:
+def kinds(markdown: bool = typer.Option(False, "--markdown", help="The README's layer-kind table, as Markdown."),
+          saved: bool = typer.Option(False, "--saved", help="What each kind saves for backward (archstat memory), "
+                                     "as the README's Markdown table.")) -> None:
     """The layer kinds a spec can use, their arguments and FLOPs rule."""
     from archstat.layers import KINDS, markdown_table
 
+    if saved:
+        from archstat.render.memory import saved_table
+
+        sys.stdout.write(saved_table())
+        return
     if markdown:
         sys.stdout.write(markdown_table())
         return

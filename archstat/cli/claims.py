@@ -62,16 +62,44 @@ def check(
     fvcore: bool = typer.Option(True, "--fvcore/--no-fvcore", help="Also count MACs with fvcore (a traced CPU "
                                 "forward; slower)."),
     layers: bool = typer.Option(False, "--layers", help="List every layer, not only those that disagree."),
+    against: Annotated[Optional[str], typer.Option("--against", help="torchvision or torchvision:NAME: prove the "
+                                                   "spec computes torchvision's network (strict state_dict load, "
+                                                   "same outputs layer by layer); exit 3 naming the first layer "
+                                                   "that differs.")] = None,
 ) -> None:
     """Cross-check every layer against PyTorch: shapes and parameters from the built module, MACs from fvcore,
-    FLOPs from torch.utils.flop_counter. Exit 3 on any disagreement. Needs the torch extra (torch and fvcore)."""
+    FLOPs from torch.utils.flop_counter. Exit 3 on any disagreement. Needs the torch extra (torch and fvcore).
+    With --against torchvision[:NAME], the proof that the spec is torchvision's network instead."""
     from archstat.errors import EXIT_DISAGREE
 
     names = spec_names(specs, all_specs, "check")
+    if against is not None:
+        _prove(names, input, against, format, output)
+        return
     from archstat.extras import checker
     from archstat.render import checks
 
     results = checker(fvcore, "archstat check needs the torch extra")(names, input, use_fvcore=fvcore)
     write(format, output, lambda c: checks.print_table(results, c, layers), checks, results)
     if any(r.bad for r in results):
+        raise typer.Exit(EXIT_DISAGREE)
+
+
+def _prove(names: list[str], input, against: str, format, output) -> None:
+    from archstat.errors import EXIT_DISAGREE, UsageError
+
+    try:
+        from archstat.backend.against import parse_reference, prove
+        from archstat.backend.reference import import_torchvision
+
+        import_torchvision()
+    except ImportError as e:
+        raise UsageError(f"check --against torchvision needs torch and torchvision ({e.name} is missing): "
+                         f"pip install -e \".[test]\"") from None
+    from archstat import load
+    from archstat.render import proofs
+
+    proofs_ = [prove(load(n, input), parse_reference(against, n)) for n in names]
+    write(format, output, lambda c: proofs.print_table(proofs_, c), proofs, proofs_)
+    if any(not p.ok for p in proofs_):
         raise typer.Exit(EXIT_DISAGREE)

@@ -21,7 +21,10 @@ CONVENTIONS = {
     "peak_activation_bytes": "peak = most activation bytes alive at once in an inference pass in spec order, each "
                              "tensor freed after its last consumer",
     "rf": "receptive field = input pixels one output position sees (size, effective stride, effective padding; "
-          "Araujo et al., Distill 2019); at merges the union over paths",
+          "Araujo et al., Distill 2019); at merges the union over paths, except gates (a per-channel scale broadcast "
+          "over the map from a global pool, as squeeze-and-excitation's), which see the whole input and are left out: "
+          "the field is the feature path's; global pooling, a pooling window over the whole input, flatten and linear "
+          "layers see the whole input",
     "batch": "MACs, FLOPs and activations are for the whole batch; parameters are per network",
 }
 
@@ -33,5 +36,6 @@ def short(dtype: str, batch: int) -> list[str]:
         "arithmetic (rules: 'archstat kinds').",
         f"Activations: input + every layer output except in-place ops and views; batch {batch}, {dtype}. "
         "Peak: most bytes alive at once in an inference pass.",
-        "RF: receptive field size (effective stride) in input pixels; 'all' after global pooling or flatten.",
+        "RF: receptive field size (effective stride) in input pixels; 'all' after global pooling or flatten; "
+        "gates (SE) left out at merges.",
     ]

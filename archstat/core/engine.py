@@ -17,7 +17,7 @@ from archstat.core import receptive_field as rf
 from archstat.core.dtypes import BYTES as DTYPE_BYTES
 from archstat.core.dtypes import nbytes as dtype_nbytes
 from archstat.core.graph import INPUT, Graph, Node
-from archstat.core.notes import RF_UNTRACKED, Note
+from archstat.core.notes import RF_GATE, RF_UNTRACKED, Note, code_of
 from archstat.core.walk import activation, allocates, stored, walk, where
 from archstat.errors import ShapeError, UsageError
 from archstat.io.limits import MAX_DIM
@@ -88,6 +88,8 @@ class Totals:
     weight_layers: int  # conv, deconv and linear layers, counted
     depth: int  # weight layers along the longest path from input to output (VGG-16: 16, GoogLeNet: 22)
     layers: int
+    gates: list[str]  # merges whose field left out a gate that sees the whole input (rf.gates): the field is the
+    #                   feature path's
 
 
 @dataclass
@@ -169,12 +171,17 @@ def _one(node: Node, ins: list, fields: dict, batch: int, nbytes: int, memo: dic
     notes = list(own_notes)
     srcs = node.inputs if layer.data_inputs is None else node.inputs[:layer.data_inputs]
     if len(srcs) > 1:
-        in_field, merge_note = rf.merge([fields[i] for i in srcs])
+        merged = [fields[i] for i in srcs]
+        gates = rf.gates(merged, ins, out)
+        if gates:  # broadcast gates that see the whole input: the field is the feature path's
+            notes.append(rf.gate_note([srcs[k] for k in gates], [ins[k] for k in gates], out))
+            merged = [f for k, f in enumerate(merged) if k not in gates]
+        in_field, merge_note = rf.merge(merged)
         if merge_note:
             notes.append(merge_note)
     else:
         in_field = fields[srcs[0]]
-    if spatial(out):
+    if spatial(out) or len(out) == 2:  # a map, or tokens: each position or token has its field
         f = rf.through(in_field, window)
     else:
         f = None if in_field is None and layer.window(ins, out) is None else rf.GLOBAL
@@ -192,6 +199,22 @@ def _one(node: Node, ins: list, fields: dict, batch: int, nbytes: int, memo: dic
     )
 
 
+def headline_field(results: list) -> object:
+    """The network's field: that of its last per-position features (a map or tokens), walking back past flat
+    layers and pooled 1 x 1 maps. Features that attention made global (several positions, each seeing the whole
+    input) give ``GLOBAL``; a map before global pooling gives its own field."""
+    for r in reversed(results):
+        shape = r.output_shape
+        if not (spatial(shape) or len(shape) == 2):
+            continue
+        if r.field is not rf.GLOBAL:
+            return r.field
+        n = shape[0] if len(shape) == 2 else shape[1] * shape[2]
+        if not isinstance(n, int) or n > 1:  # a symbolic count of positions is several
+            return rf.GLOBAL
+    return rf.START
+
+
 def _rules(node: Node, ins: list) -> tuple:
     """What a layer's own rules give for these inputs: (output shape, notes, window, params, buffers, MACs and FLOPs
     per image)."""
@@ -203,7 +226,7 @@ def _rules(node: Node, ins: list) -> tuple:
         if d > MAX_DIM:
             raise ShapeError(f"{node.kind}: output {fmt_shape(out)} has a size above the limit of {MAX_DIM:,}",
                              code="too_large")
-    window = layer.window(ins, out) if spatial(out) else None
+    window = layer.window(ins, out) if spatial(out) or len(out) == 2 else None
     return (out, tuple(layer.notes(ins, out)), window, layer.params(ins), layer.buffers(ins), layer.macs(ins, out),
             layer.flops(ins, out))
 
@@ -251,14 +274,14 @@ def _totals(graph: Graph, results: list[LayerResult], batch: int, nbytes: int) -
         else:
             flops += r.flops
         weight_layers += r.layer.weight_layer
-    last_spatial = next((r.field for r in reversed(results)
-                         if spatial(r.output_shape) and r.field is not rf.GLOBAL), rf.START)
+    last_spatial = headline_field(results)
     return Totals(
         params=params, trainable_params=trainable, buffers=buffers, weights=weights, macs=macs, flops=flops,
         unknown_macs=unknown_macs, unknown_flops=unknown_flops, activations=acts, activation_bytes=acts * nbytes,
         param_bytes=params * nbytes, buffer_bytes=buffers * nbytes,
         peak_activation_bytes=peak_bytes(graph, results, batch, nbytes), field=last_spatial,
         weight_layers=weight_layers, depth=longest_weight_path(results), layers=len(results),
+        gates=[r.name for r in results if any(code_of(n) == RF_GATE for n in r.notes)],
     )
 
 

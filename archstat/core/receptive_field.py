@@ -13,14 +13,21 @@ At a merge (add, concat, mul) the field is the union of the inputs' fields, so t
 over all paths; when the inputs disagree in stride or centre the merge gets a note (the Distill paper's
 "alignment"). After global pooling, flatten or a linear layer the field is the whole input (``GLOBAL``). A layer
 whose window is unknown (``custom``) gives an unknown field (``None``) until a global layer.
+
+Gates: a merge input that is broadcast over the map (C x 1 x 1, 1 x 1 x 1 or a flat C, against a C x H x W output
+larger than 1 x 1) and whose field is the whole input is a gate: a per-channel scale computed from a global pool
+of the features (squeeze-and-excitation, SKNet's selection, MobileNetV3's SE). Its field is left out of the
+merge's, so the field is the feature path's (the map inputs'), and the merge is noted (``RF_GATE``): the gate sees
+the whole input. The gate's own layers keep their field, the whole input. Without this every network with a gate
+would report, from its first gate on, "the whole input", and its totals the field before the first gate.
 """
 
 from __future__ import annotations
 
 from fractions import Fraction
 
-from archstat.core.notes import RF_MERGE, Note
-from archstat.layers import GLOBAL, Window, frac_str
+from archstat.core.notes import RF_GATE, RF_MERGE, Note
+from archstat.layers import GLOBAL, Window, fmt_shape, frac_str, spatial
 
 
 class ReceptiveField:
@@ -83,6 +90,25 @@ def merge(fields: list) -> tuple[object, str | None]:
         notes.append("inputs' fields are not centred alike (centres at " +
                      ", ".join(_pair((f.centre(0), f.centre(1))) for f in fields) + ")")
     return out, (Note(RF_MERGE, "; ".join(notes)) if notes else None)
+
+
+def gates(fields: list, shapes: list, out) -> list[int]:
+    """The inputs of a merge that are gates (see the module's docstring), by position; none when every input is
+    one (then nothing is a feature path)."""
+    if not spatial(out) or out[1] == out[2] == 1:
+        return []
+    found = [k for k, (f, s) in enumerate(zip(fields, shapes)) if f is GLOBAL and _broadcast(s)]
+    return found if len(found) < len(fields) else []
+
+
+def _broadcast(shape) -> bool:
+    return len(shape) == 1 or (len(shape) == 3 and shape[1] == shape[2] == 1)
+
+
+def gate_note(names: list[str], shapes: list, out) -> Note:
+    what = ", ".join(f"'{n}' ({fmt_shape(s)})" for n, s in zip(names, shapes))
+    return Note(RF_GATE, f"field of the feature path: the gate {what}, broadcast over {fmt_shape(out)}, sees the whole "
+                         f"input and is left out")
 
 
 def through(field, window):

@@ -72,7 +72,8 @@ def sweep(graph, sizes: list[int], batch: int = 1, dtype: str = "float32") -> li
         try:
             a = analyze(g, batch=batch, dtype=dtype)
         except ArchstatError as e:
-            row["status"] = "too large" if e.code == "too_large" else "too small"
+            row["status"] = {"too_large": "too large", "input_bound": "shape given for another input"}.get(
+                e.code or "", "too small")
             row["failing_layer"] = e.layer or ""
             rows.append(row)
             continue
@@ -110,6 +111,11 @@ def findings(rows: list[dict]) -> list[str]:
             out.append(f"also fails at {', '.join(map(str, above[:10]))}{' ...' if len(above) > 10 else ''}")
     elif small:
         out.append(f"fails at every size given (first failing layer: {small[0]['failing_layer']})")
+    bound = [r for r in rows if r["status"] == "shape given for another input"]
+    if bound:
+        out.append(f"at {len(bound)} size{'s' if len(bound) != 1 else ''} ({', '.join(str(r['size']) for r in bound[:10])}"
+                   f"{' ...' if len(bound) > 10 else ''}) layer {bound[0]['failing_layer']} has a literal shape written for "
+                   f"another input (write it in terms of in_c, in_h, in_w)")
     unfit = [r["size"] for r in ok if r["stride_does_not_fit"]]
     if unfit:
         out.append(f"a stride does not fit (the last rows of real input are never seen) at {len(unfit)} of {len(ok)} "

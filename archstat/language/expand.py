@@ -104,6 +104,26 @@ class Expander:
         except SpecError as e:
             raise e.located(line=line, layer=layer) from None
 
+    def _arg(self, ev: Evaluator, v, f, line, layer):
+        """A layer argument's value. Two things an argument's ``Arg`` may ask for: ``input_names`` (names only the
+        layer's input can give, custom's ``in_c``): a ``$`` expression naming any is kept as a ``Deferred``;
+        ``mapping``: a mapping whose values are evaluated (custom's buffers, name: size)."""
+        late = getattr(f, "input_names", ())
+        if isinstance(v, dict) and getattr(f, "mapping", False):
+            self.spend(len(v), line, layer)
+            return {k: self._arg(ev, x, f, line, layer) for k, x in v.items()}
+        if late and isinstance(v, list):
+            self.spend(len(v), line, layer)
+            return [self._arg(ev, x, f, line, layer) for x in v]
+        if late:
+            try:
+                d = ev.defer(v, late)
+            except SpecError as e:
+                raise e.located(line=line, layer=layer) from None
+            if d is not None:
+                return d
+        return self._eval(ev, v, line, layer)
+
     # ---- names ----------------------------------------------------------------------------------------------------
     def resolve(self, ref, scope: Scope, line, layer) -> str:
         if not isinstance(ref, str) or not ref:
@@ -207,7 +227,7 @@ class Expander:
                 if cls.shorthand is None:
                     raise self.err(f"'{cls.kind}' takes a mapping of arguments, not {v!r}", line, name)
                 k = cls.shorthand
-            raw[k] = self._eval(ev, v, _line(args, k, line), name)
+            raw[k] = self._arg(ev, v, cls.fields.get(k), _line(args, k, line), name)
         try:
             layer = cls.build(raw)
         except SpecError as e:
@@ -382,5 +402,39 @@ def compile_spec(doc, file: str, input_shape: tuple | None = None, base_dir=".")
         raise SpecError("spec nested too deeply", file=file) from None
     except ArchstatError as e:
         raise e.located(file=file) from None
+    if any(getattr(type(n.layer), "bind_input", None) is not None for n in ex.nodes):
+        declared = shape if input_shape is None else _declared_input(doc, file)
+        bind_inputs(ex.nodes, declared)
     meta = {k: doc.get(k) for k in ("title", "family", "year", "citations", "accuracy", "notes") if k in doc}
     return Graph(doc["name"], shape, ex.nodes, file, meta)
+
+
+def _declared_input(doc, file) -> tuple | None:
+    try:
+        return parse_input_shape(doc["input"], file, doc.line_of("input"))
+    except ArchstatError:
+        return None  # overridden, and not a shape itself: nothing runs at it
+
+
+def bind_inputs(nodes: list[Node], declared: tuple | None) -> None:
+    """Layers whose figures hold for one input of theirs (``custom`` with a literal shape) learn which: the input
+    each receives when the spec runs at its own ``input:``, ``declared``. A kind asks for this with a method
+    ``bind_input(ins, spec_input)``, which returns the layer bound to ``ins`` (None when it needs nothing; ``ins``
+    None: the network never reaches it at that input). The shapes are the layers' own rules, walked once, only for
+    specs that hold such a layer."""
+    shapes: dict = {INPUT: declared}
+    reached = declared is not None
+    for node in nodes:
+        layer = node.layer
+        ins = [shapes[i] for i in node.inputs] if reached else None
+        if getattr(type(layer), "bind_input", None) is not None:
+            bound = layer.bind_input(ins, declared)
+            if bound is not None:
+                node.layer = layer = bound
+        if ins is not None:
+            try:
+                out = tuple(layer.output_shape(ins))
+            except Exception:  # the spec fails here at its own input: the layers after are not reached there
+                out = (0,)
+            shapes[node.name] = out
+            reached = all(d >= 1 for d in out)

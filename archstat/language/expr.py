@@ -102,11 +102,31 @@ def _pieces(v: str):
 
 class Evaluator:
     """Evaluates expressions against one environment of names; every syntax node evaluated is charged to
-    ``budget`` (the spec's expansion steps), so no expression is free however often a repeat evaluates it."""
+    ``budget`` (the spec's expansion steps), so no expression is free however often a repeat evaluates it.
+    ``numbers``: further types that count as numbers (symbolic sizes, when a ``Deferred`` is evaluated on them)."""
 
-    def __init__(self, env: dict, budget=None):
+    def __init__(self, env: dict, budget=None, numbers: tuple = ()):
         self.env = env
         self.budget = budget
+        self.numbers = (int, float, *numbers)
+
+    def defer(self, v, late) -> Deferred | None:
+        """``v`` kept for later when it is one ``$`` expression that names any of ``late`` (names only the layer's
+        input can give: custom's ``in_c``); None when it is anything else (evaluate it now)."""
+        if not isinstance(v, str) or "$" not in v:
+            return None
+        pieces = list(_pieces(v.strip()))
+        if len(pieces) != 1 or not pieces[0][0]:
+            return None
+        text = pieces[0][1].strip()
+        if not text or len(text) > MAX_EXPR_CHARS:
+            return None  # eval's own error
+        used = _names(_parse(text))
+        if not used & set(late):
+            return None
+        if self.budget is not None:
+            self.budget.spend(len(used))
+        return Deferred(text, {k: self.env[k] for k in sorted(used) if k in self.env and k not in late})
 
     def value(self, v):
         """Resolve a YAML value: strings that are `$` expressions are evaluated, everything else is returned."""
@@ -170,7 +190,7 @@ class Evaluator:
             raise SpecError(f"unknown name '{n.id}' in '{text}' (known: {known})")
         if isinstance(n, ast.BinOp) and type(n.op) in _BINOPS:
             a, b = self._ev(n.left, text), self._ev(n.right, text)
-            if not _number(a) or not _number(b):  # no list, text or bytes repetition: [0] * 10**10
+            if not isinstance(a, self.numbers) or not isinstance(b, self.numbers):  # no [0] * 10**10, no "a" * 9
                 if isinstance(n.op, ast.Add) and isinstance(a, str) and isinstance(b, str):
                     if len(a) + len(b) > MAX_STR_CHARS:
                         raise SpecError(f"'{text}' makes text longer than {MAX_STR_CHARS:,} characters")
@@ -189,11 +209,13 @@ class Evaluator:
                     if a % b:
                         raise SpecError(f"'{text}': {a}/{b} is not a whole number (use // to floor)")
                     return a // b
+                if not isinstance(a, (int, float)) or not isinstance(b, (int, float)):
+                    raise SpecError(f"'{text}': '/' of a symbolic size; use // (sizes floor, as PyTorch's do)")
                 return self._bounded(a / b, text)
             return self._bounded(_BINOPS[type(n.op)](a, b), text)
         if isinstance(n, ast.UnaryOp):
             v = self._ev(n.operand, text)
-            if not isinstance(n.op, ast.Not) and not _number(v):
+            if not isinstance(n.op, ast.Not) and not isinstance(v, self.numbers):
                 raise SpecError(f"arithmetic on a non-number in '{text}'")
             if isinstance(n.op, ast.USub):
                 return -v
@@ -260,8 +282,39 @@ def _parse(text: str) -> ast.Expression:
     return tree
 
 
-def _number(x) -> bool:
-    return isinstance(x, (int, float))  # bool is an int
+def _names(tree) -> set:
+    return {n.id for n in ast.walk(tree) if isinstance(n, ast.Name)}
+
+
+class Deferred:
+    """An expression that names what only a layer's input can tell (custom's ``in_c``, ``in_h``, ``in_w``), kept
+    as its text with the values of the other names it uses (block arguments, repeat variables, ``vars``) as they
+    were where it was written. ``value(names)`` evaluates it once the input is known; the input's names win over a
+    captured name. Hashable (a layer's arguments must hash) when the captured values do."""
+
+    __slots__ = ("env", "text")
+
+    def __init__(self, text: str, env: dict):
+        self.text = text
+        self.env = env
+
+    def value(self, names: dict):
+        extra = tuple({type(v) for v in names.values()} - {int, float, bool})  # symbolic sizes count as numbers
+        return Evaluator({**self.env, **names}, numbers=extra).eval(self.text)
+
+    def _key(self):
+        return (self.text, tuple(self.env.items()))
+
+    def __eq__(self, other):
+        return isinstance(other, Deferred) and self._key() == other._key()
+
+    def __hash__(self):
+        return hash(self._key())
+
+    def __str__(self):
+        return f"$({self.text})"
+
+    __repr__ = __str__
 
 
 def _clip(text: str, n: int = 60) -> str:

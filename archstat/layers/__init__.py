@@ -7,6 +7,7 @@ pick the new file up. Modules whose name starts with ``_`` are the shared machin
 
 - ``_schema``: the argument types (``Int``, ``Pair``, ``Padding``, ...) and the frozen ``args`` record;
 - ``_contract``: ``Layer``, ``Pointwise``, ``MergeMismatch``, ``Example`` and ``register``;
+- ``_saved``: ``Saved`` and ``Autograd``, what a kind's ``saved`` rule (training memory) returns and reads;
 - ``_windows``: receptive-field windows and the ``(W - F + 2P)/S + 1`` text and checks;
 - ``_text``: shape and number formatting;
 - ``_torch``: helper ``nn.Module``s, imported only from inside ``torch_module`` methods.

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from archstat.errors import ShapeError, SpecError
+from archstat.layers._saved import Autograd, Saved
 from archstat.layers._schema import REQUIRED, Arg, args_record, parse_args
 from archstat.layers._text import elems, elems_text, fmt_shape, short, spatial, tokens
 from archstat.layers._windows import GLOBAL, IDENTITY
@@ -85,6 +86,10 @@ class Layer:
     accepts: ClassVar[tuple[str, ...]] = ("spatial", "flat")  # hint: the inputs it takes, C x H x W maps, "tokens" and/or
     #                                                           flat vectors (the property test draws from it)
     examples: ClassVar[tuple[Example, ...]] = ()  # hand-derived cases; each kind's own, never inherited
+    saved_rule: ClassVar[str | None] = None  # what autograd saves for backward, in words; None: unknown (``saved``)
+    autocast: ClassVar[str | dict] = "promote"  # under AMP: "half" (autocast's lower-precision list: inputs and
+    #   weights cast), "float32" (its float32 list: inputs cast), "promote" (the widest type of its inputs and
+    #   parameters), "input" (its input's); a mapping device -> class where CUDA's and the CPU's lists differ
     Args: ClassVar[type]  # the frozen record class of its arguments, made from fields and fixed
 
     def __init_subclass__(cls, **kw):
@@ -138,7 +143,8 @@ class Layer:
         return ins[0]
 
     def params(self, ins: list[tuple]) -> dict[str, int]:
-        """Trainable tensors by name, as ``named_parameters()`` of the torch module would list them."""
+        """Trainable tensors by name, as ``named_parameters()`` of the torch module would list them; the name ``""``
+        is a tensor keyed by the layer's own name (ViT's ``class_token``; the backend puts it on the parent)."""
         return {}
 
     def buffers(self, ins: list[tuple]) -> dict[str, int]:
@@ -172,6 +178,20 @@ class Layer:
     def notes(self, ins: list[tuple], out: tuple) -> list[str]:
         """Warnings about this layer for these inputs (e.g. a stride that does not fit)."""
         return []
+
+    # ---- training (``archstat memory``; ``_saved``) ------------------------------------------------------------------
+    def saved(self, ins: list[tuple], out: tuple, grad: Autograd) -> list[Saved] | None:
+        """What its torch module's autograd saves for backward in a training pass (``Saved`` records: an input's or
+        the output's storage, a parameter, or a tensor of its own, per image), given ``grad`` (which inputs need
+        gradients, whether its parameters train, the element type, AMP, the device). None: unknown, reported as
+        such, never 0. Say it in words in ``saved_rule``."""
+        return None
+
+    def train_storage(self) -> str:
+        """Where its output lives in a training pass: ``"new"`` memory, a ``"view"`` (its input's storage: views,
+        and ops that return their input, such as dropout with p = 0), or ``"inplace"`` (written into its input,
+        torch's ``inplace=True``, where the graph allows it: ``core.memory.inplace_plan``)."""
+        return "view" if self.view else "new"
 
     def torch_module(self, ins: list[tuple], out: tuple):
         """The ``torch.nn.Module`` computing this layer (torch is imported only here, on the torch path; helper

@@ -15,7 +15,15 @@ Each is its own layer kind (``relu``, ``tanh``, ...) sharing this class. (``hard
 from __future__ import annotations
 
 from archstat.layers._contract import Example, Pointwise, register
+from archstat.layers._saved import Saved
 from archstat.layers._schema import Float
+
+# What autograd saves for each (its derivative's formula, derivatives.yaml): relu, sigmoid and tanh their output;
+# the others their input. relu and leaky_relu (slope >= 0) run in place in training where the graph allows
+# (``train_storage``): their in-place forms save the result, with no copy; the in-place forms of relu6, hardswish
+# and silu save a clone of the input, so they gain nothing and stay out of place.
+SAVES_OUTPUT = ("relu", "sigmoid", "tanh")
+IN_PLACE = ("relu", "leaky_relu")
 
 # kind -> (FLOPs per element, summary, torch.nn class name, hand-derived examples: elements * FLOPs per element)
 ACTIVATIONS = {
@@ -43,6 +51,14 @@ class Activation(Pointwise):
     inplace = True
     torch_name = ""  # the torch.nn class
 
+    def saved(self, ins, out, grad):
+        return [Saved.of_output()] if self.kind in SAVES_OUTPUT else [Saved.of_input(0)]
+
+    def train_storage(self):
+        if self.kind in IN_PLACE and getattr(self.args, "slope", 0.0) >= 0:
+            return "inplace"
+        return "new"
+
     def torch_module(self, ins, out):
         from torch import nn
 
@@ -56,6 +72,9 @@ def _make(kind: str, per: int, what: str, torch_name: str, examples: tuple) -> t
         "kind": kind, "per_element": per, "fields": fields, "summary": f"activation: {what}",
         "flops_rule": f"{per} per element", "aliases": ("swish",) if kind == "silu" else (),
         "torch_name": torch_name, "examples": examples, "__module__": __name__,
+        "saved_rule": ("its output" if kind in SAVES_OUTPUT else "its input")
+        + ("; in place in training (torch's inplace=True) where the graph allows, so its input's storage"
+           if kind in IN_PLACE else ""),
     }))
 
 

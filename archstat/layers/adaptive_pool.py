@@ -16,6 +16,7 @@ from typing import ClassVar
 
 from archstat.core.notes import UNEVEN_ADAPTIVE, Note
 from archstat.layers._contract import Example, Layer, register
+from archstat.layers._saved import Saved
 from archstat.layers._schema import Size
 from archstat.layers._windows import GLOBAL, Window
 
@@ -97,6 +98,12 @@ class AdaptiveAvgPool(Layer):
         uneven = [f"{a} {n} -> {o}" for a, n, o in (("H", h, out[1]), ("W", w, out[2])) if n % o]
         return [Note(UNEVEN_ADAPTIVE, f"{', '.join(uneven)}: the output does not divide the input, so windows overlap or differ in size")] \
             if uneven else []
+
+    saved_rule = ("its input; nothing when the output is 1 x 1 (torch takes the mean, whose backward needs only the "
+                  "sizes): global average pooling saves nothing")
+
+    def saved(self, ins, out, grad):
+        return [] if tuple(out[1:]) == (1, 1) else [Saved.of_input(0)]
 
     def torch_module(self, ins, out):
         from torch import nn

@@ -42,6 +42,11 @@ class Add(Layer):
         return {"shape": [f"{fmt_shape(out)} (all {len(ins)} inputs)"], "params": "0", "macs": "0",
                 "flops": f"{elems_text(out)} * {len(ins) - 1}"}
 
+    saved_rule = "nothing: the gradient passes to every input unchanged"
+
+    def saved(self, ins, out, grad):
+        return []
+
     def torch_module(self, ins, out):
         from archstat.layers._torch import Add as TorchAdd
 

@@ -10,6 +10,7 @@ FLOPs: 2 per element: at inference the statistics and affine fold into one scale
 from __future__ import annotations
 
 from archstat.layers._contract import Example, Pointwise, register
+from archstat.layers._saved import STATS, Saved
 from archstat.layers._schema import Bool, Float
 from archstat.layers._text import elems_text, fmt_shape
 
@@ -49,6 +50,15 @@ class BatchNorm(Pointwise):
         d["params"] = f"2*{c}" if self.args.affine else "0"
         d["flops"] = f"{elems_text(out)} * 2"
         return d
+
+    autocast = "input"  # cuDNN keeps a half input half, with float32 weights and statistics
+    saved_rule = ("its input, and the batch's per-channel mean and inverse standard deviation (C each, float32); the "
+                  "weight and running statistics are the module's own")
+
+    def saved(self, ins, out, grad):
+        c = ins[0][0]
+        return [Saved.of_input(0), Saved.extra("mean", c, STATS, batched=False),
+                Saved.extra("inverse std", c, STATS, batched=False)]
 
     def torch_module(self, ins, out):
         from torch import nn

@@ -32,6 +32,11 @@ class ChannelShuffle(Layer):
         return {"shape": [f"{c} channels as {self.args.groups} x {c // self.args.groups}, transposed"], "params": "0",
                 "macs": "0", "flops": "0"}
 
+    saved_rule = "nothing: a permutation copy; the gradient is permuted back"
+
+    def saved(self, ins, out, grad):
+        return []
+
     def torch_module(self, ins, out):
         from archstat.layers._torch import ChannelShuffle as TorchShuffle
 

@@ -41,6 +41,11 @@ class Concat(Layer):
         return {"shape": [" + ".join(str(s[0]) for s in ins) + f" = {out[0]} channels"], "params": "0",
                 "macs": "0", "flops": "0"}
 
+    saved_rule = "nothing: the gradient is split by channel ranges, sizes only"
+
+    def saved(self, ins, out, grad):
+        return []
+
     def torch_module(self, ins, out):
         from archstat.layers._torch import Concat as TorchConcat
 

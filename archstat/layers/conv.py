@@ -14,6 +14,7 @@ from typing import ClassVar
 from archstat.core.arith import window_out
 from archstat.errors import ShapeError, SpecError
 from archstat.layers._contract import Example, Layer, register
+from archstat.layers._saved import Saved
 from archstat.layers._schema import Bool, Int, Padding, Pair
 from archstat.layers._windows import Window, unseen_notes, window_check, window_formula
 
@@ -174,6 +175,22 @@ class Conv(Layer):
 
     def notes(self, ins, out):
         return unseen_notes(ins[0], self.args.kernel, self.args.stride, self._pads(), self.args.dilation)
+
+    autocast = "half"  # CUDA autocast's lower-precision list
+    saved_rule = ("its input and its weight; with asymmetric padding (same with an even kernel, [t, b, l, r]) the "
+                  "padded copy of its input instead (F.pad, then the convolution)")
+
+    def saved(self, ins, out, grad):
+        from archstat.layers._windows import torch_pad4
+
+        c, h, w = ins[0]
+        pads = self._pads()
+        if torch_pad4(pads) is not None:
+            (pt, pb), (pl, pr) = pads
+            x = Saved.extra("padded input", c * (h + pt + pb) * (w + pl + pr))
+        else:
+            x = Saved.of_input(0)
+        return [x, Saved.of_param("weight")]
 
     def torch_module(self, ins, out):
         from torch import nn

@@ -15,6 +15,7 @@ from fractions import Fraction
 from archstat.core.arith import transposed_out
 from archstat.errors import ShapeError, SpecError
 from archstat.layers._contract import Example, Layer, register
+from archstat.layers._saved import Saved
 from archstat.layers._schema import Bool, Int, Pair
 from archstat.layers._windows import Window
 
@@ -126,6 +127,12 @@ class ConvTranspose(Layer):
             "macs": f"{c}*{h}*{w} * {cout}*{kh}*{kw}",
             "flops": f"2*{self.macs(ins, out)}" + (f" + {out[0]}*{out[1]}*{out[2]}" if self.args.bias else ""),
         }
+
+    autocast = "half"  # CUDA autocast's lower-precision list
+    saved_rule = "its input and its weight"
+
+    def saved(self, ins, out, grad):
+        return [Saved.of_input(0), Saved.of_param("weight")]
 
     def torch_module(self, ins, out):
         from torch import nn

@@ -59,6 +59,11 @@ class Crop(Layer):
         return {"shape": [f"{h}x{w} -> {out[1]}x{out[2]}, starting at ({(h - out[1]) // 2}, {(w - out[2]) // 2})"],
                 "params": "0", "macs": "0", "flops": "0"}
 
+    saved_rule = "nothing: a slice; the gradient is padded back, sizes only"
+
+    def saved(self, ins, out, grad):
+        return []
+
     def torch_module(self, ins, out):
         from archstat.layers._torch import Crop as TorchCrop
 

@@ -32,6 +32,11 @@ class Flatten(Layer):
     def derivation(self, ins, out):
         return {"shape": [" * ".join(map(str, ins[0])) + f" = {out[0]}"], "params": "0", "macs": "0", "flops": "0"}
 
+    saved_rule = "nothing: a view; the gradient is reshaped back"
+
+    def saved(self, ins, out, grad):
+        return []
+
     def torch_module(self, ins, out):
         from torch import nn
 

@@ -8,6 +8,7 @@ less the final multiply by ``x``. No parameters; in place, like the other activa
 from __future__ import annotations
 
 from archstat.layers._contract import Example, Pointwise, register
+from archstat.layers._saved import Saved
 
 
 @register
@@ -25,6 +26,11 @@ class Hardsigmoid(Pointwise):
         # on a flat vector: elements * 4
         Example("hardsigmoid-flat", {}, [(100,)], (100,), params=0, macs=0, flops=100 * 4),
     )
+
+    saved_rule = "its input"
+
+    def saved(self, ins, out, grad):
+        return [Saved.of_input(0)]
 
     def torch_module(self, ins, out):
         from torch import nn

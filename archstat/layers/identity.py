@@ -19,6 +19,11 @@ class Identity(Layer):
     def derivation(self, ins, out):
         return {"shape": ["unchanged"], "params": "0", "macs": "0", "flops": "0"}
 
+    saved_rule = "nothing: the input itself; the gradient passes through"
+
+    def saved(self, ins, out, grad):
+        return []
+
     def torch_module(self, ins, out):
         from torch import nn
 

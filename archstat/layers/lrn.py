@@ -8,6 +8,7 @@ FLOPs per element: ``size`` squares and ``size - 1`` adds for the sum, then one 
 from __future__ import annotations
 
 from archstat.layers._contract import Example, Pointwise, register
+from archstat.layers._saved import Saved
 from archstat.layers._schema import Float, Int
 from archstat.layers._text import elems_text
 
@@ -28,6 +29,15 @@ class LocalResponseNorm(Pointwise):
         Example("lrn-size3", {"size": 3, "alpha": 1e-4, "beta": 0.75, "k": 2}, [(4, 2, 2)], (4, 2, 2),
             params=0, macs=0, flops=4 * 2 * 2 * (2 * 3 + 3)),
     )
+
+    saved_rule = ("its input, the channel-padded squares ((C + size - 1) x H x W, avg_pool3d's input), and two "
+                  "C x H x W tensors: k + alpha * mean (the power's base) and the divisor (torch's "
+                  "local_response_norm is composed of ops, each saving its own)")
+
+    def saved(self, ins, out, grad):
+        c, h, w = ins[0]
+        return [Saved.of_input(0), Saved.extra("padded squares", (c + self.args.size - 1) * h * w),
+                Saved.extra("base", c * h * w), Saved.extra("divisor", c * h * w)]
 
     @property
     def per_element(self):

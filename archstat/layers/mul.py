@@ -7,6 +7,7 @@ FLOPs: 1 multiply per output element.
 from __future__ import annotations
 
 from archstat.layers._contract import Example, Layer, MergeMismatch, register
+from archstat.layers._saved import Saved
 from archstat.layers._text import elems, elems_text, fmt_shape, spatial
 from archstat.layers._windows import IDENTITY
 
@@ -48,6 +49,12 @@ class Mul(Layer):
     def derivation(self, ins, out):
         return {"shape": [f"{fmt_shape(ins[0])} * {fmt_shape(ins[1])} -> {fmt_shape(out)}"], "params": "0",
                 "macs": "0", "flops": f"{elems_text(out)} * 1"}
+
+    saved_rule = "each input that another input's gradient needs: a's gradient needs b, b's needs a"
+
+    def saved(self, ins, out, grad):
+        need = [grad.grads[1], grad.grads[0]]  # torch saves the other factor of each input that needs a gradient
+        return [Saved.of_input(k) for k in (0, 1) if need[k]]
 
     def torch_module(self, ins, out):
         from archstat.layers._torch import Mul as TorchMul

@@ -5,6 +5,8 @@ and a last window that would start in the right padding is dropped (PyTorch's ru
 stride defaults to the kernel. Channels are unchanged. No parameters, no MACs.
 FLOPs: max pooling ``kh*kw - 1`` comparisons per output element; average pooling ``kh*kw - 1`` adds and one
 divide, ``kh*kw`` per output element.
+Receptive field: one window that covers the whole (padded) input, with a 1 x 1 output (Caffe's 7x7 ``pool5`` on a
+7x7 map), is global pooling: the field is the whole input, as adaptive and global pooling's is.
 """
 
 from __future__ import annotations
@@ -12,8 +14,9 @@ from __future__ import annotations
 from archstat.core.arith import window_out
 from archstat.errors import SpecError
 from archstat.layers._contract import Example, Layer, register
+from archstat.layers._saved import Saved
 from archstat.layers._schema import Bool, Padding, Pair
-from archstat.layers._windows import Window, unseen_notes, window_check, window_formula
+from archstat.layers._windows import GLOBAL, Window, unseen_notes, window_check, window_formula
 
 
 class _Pool(Layer):
@@ -53,7 +56,11 @@ class _Pool(Layer):
 
     def window(self, ins, out):
         ext = tuple(d * (k - 1) + 1 for k, d in zip(self.args.kernel, self.args.dilation))
-        return Window(self.args.stride, (self.args.padding[0][0], self.args.padding[1][0]), ext)
+        (pt, pb), (pl, pr) = self.args.padding
+        _, h, w = ins[0]
+        if out[1] == 1 and out[2] == 1 and ext[0] >= h + pt + pb and ext[1] >= w + pl + pr:
+            return GLOBAL  # one window over the whole (padded) input, Caffe's 7x7 pool5 on 7x7: global pooling
+        return Window(self.args.stride, (pt, pl), ext)
 
     def _per_output(self) -> int:
         raise NotImplementedError
@@ -70,6 +77,16 @@ class _Pool(Layer):
         kh, kw = self.args.kernel
         return {"shape": lines + [f"C' = C = {out[0]}"], "params": "0", "macs": "0",
                 "flops": f"{out[0]}*{out[1]}*{out[2]} * {self._flops_text(kh, kw)}"}
+
+    def _saved_input(self, ins) -> Saved:
+        """The input, or with asymmetric padding the padded copy torch pools (F.pad, then the pooling)."""
+        from archstat.layers._windows import torch_pad4
+
+        if torch_pad4(self.args.padding) is None:
+            return Saved.of_input(0)
+        c, h, w = ins[0]
+        (pt, pb), (pl, pr) = self.args.padding
+        return Saved.extra("padded input", c * (h + pt + pb) * (w + pl + pr))
 
     def notes(self, ins, out):
         if self.args.ceil_mode:
@@ -121,6 +138,11 @@ class MaxPool(_Pool):
     def _flops_text(self, kh, kw):
         return f"({kh}*{kw} - 1)"
 
+    saved_rule = ("its input (with asymmetric padding the padded copy) and the int64 index of each output's maximum")
+
+    def saved(self, ins, out, grad):
+        return [self._saved_input(ins), Saved.extra("indices", out[0] * out[1] * out[2], "int64")]
+
     def torch_module(self, ins, out):
         from torch import nn
 
@@ -158,6 +180,17 @@ class AvgPool(_Pool):
 
     def _flops_text(self, kh, kw):
         return f"{kh}*{kw}"
+
+    saved_rule = ("its input (with asymmetric padding the padded copy; without count_include_pad also the H' x W' "
+                  "divisor, once for the batch)")
+
+    def saved(self, ins, out, grad):
+        from archstat.layers._windows import torch_pad4
+
+        s = [self._saved_input(ins)]
+        if torch_pad4(self.args.padding) is not None and not self.args.count_include_pad:
+            s.append(Saved.extra("divisor", out[1] * out[2], batched=False))
+        return s
 
     def torch_module(self, ins, out):
         from torch import nn

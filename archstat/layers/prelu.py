@@ -6,6 +6,7 @@ Params: ``weight`` = C or 1. FLOPs: 2 per element (compare, multiply). In place,
 from __future__ import annotations
 
 from archstat.layers._contract import Example, Pointwise, register
+from archstat.layers._saved import Saved
 from archstat.layers._schema import Bool
 
 
@@ -32,6 +33,14 @@ class PReLU(Pointwise):
         d = super().derivation(ins, out)
         d["params"] = "1" if self.args.shared else f"{ins[0][0]}"
         return d
+
+    saved_rule = "its input and its slopes (torch's PReLU is never in place)"
+
+    def saved(self, ins, out, grad):
+        return [Saved.of_input(0), Saved.of_param("weight")]
+
+    def train_storage(self):
+        return "new"
 
     def torch_module(self, ins, out):
         from torch import nn

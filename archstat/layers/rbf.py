@@ -9,6 +9,7 @@ FLOPs: 3 per weight (subtract, multiply, add).
 from __future__ import annotations
 
 from archstat.layers._contract import Example, Layer, register
+from archstat.layers._saved import Saved
 from archstat.layers._schema import Int
 from archstat.layers._windows import GLOBAL
 
@@ -48,6 +49,18 @@ class RBF(Layer):
         n = self.need_flat(ins[0])
         return {"shape": [f"{n} inputs -> {self.args.out} distances"], "params": f"{n}*{self.args.out}",
                 "macs": f"{n}*{self.args.out}", "flops": f"3*{n}*{self.args.out}"}
+
+    saved_rule = ("its input (for the squares, and for the matrix product when the centres train); under AMP also "
+                  "the product's half copies of its input and, when its input needs a gradient, of the centres")
+
+    def saved(self, ins, out, grad):
+        s = [Saved.of_input(0)]
+        if grad.amp is not None:  # autocast casts the matrix product's operands: copies of their own
+            if grad.dtypes[:1] != (grad.amp,):
+                s.append(Saved.extra("input, half copy", ins[0][0], grad.amp))
+            if grad.any_grad:
+                s.append(Saved.extra("centres, half copy", ins[0][0] * self.args.out, grad.amp, batched=False))
+        return s
 
     def torch_module(self, ins, out):
         from archstat.layers._torch import RBF as TorchRBF

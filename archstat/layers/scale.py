@@ -8,7 +8,9 @@ more for the bias add.
 
 from __future__ import annotations
 
+from archstat.errors import ShapeError
 from archstat.layers._contract import Example, Pointwise, register
+from archstat.layers._saved import Saved
 from archstat.layers._schema import Bool, Float
 from archstat.layers._text import elems, elems_text, fmt_shape
 
@@ -34,6 +36,12 @@ class Scale(Pointwise):
     def _bias(self) -> bool:
         return self.args.bias and self.args.value is None
 
+    def output_shape(self, ins):
+        if len(ins[0]) == 2 and self.args.value is None:
+            raise ShapeError(f"scale learns one factor per channel of a map or per feature of a flat vector, got "
+                             f"L x D tokens {fmt_shape(ins[0])}: use layer_scale for tokens")
+        return ins[0]
+
     def params(self, ins):
         if self.args.value is not None:
             return {}
@@ -49,6 +57,12 @@ class Scale(Pointwise):
         shape = [f"{fmt_shape(out)} (unchanged)"] + ([f"x {self.args.value:g}"] if self.args.value is not None else [])
         return {"shape": shape, "params": params, "macs": "0",
                 "flops": f"{elems_text(out)} * {2 if self._bias() else 1}"}
+
+    saved_rule = ("its input when its weights train (x * w: w's gradient needs x); nothing for a constant factor "
+                  "(`value`)")
+
+    def saved(self, ins, out, grad):
+        return [Saved.of_input(0)] if self.args.value is None and grad.params else []
 
     def torch_module(self, ins, out):
         from archstat.layers._torch import Constant

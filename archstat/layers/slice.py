@@ -62,6 +62,11 @@ class Slice(Layer):
             what = f"channels {self.args.start}..{(c if self.args.stop is None else self.args.stop) - 1} of {c}"
         return {"shape": [what, f"-> {fmt_shape(out)}"], "params": "0", "macs": "0", "flops": "0"}
 
+    saved_rule = "nothing: a range is a view, an index list a gather whose backward needs only the index (a buffer)"
+
+    def saved(self, ins, out, grad):
+        return []
+
     def torch_module(self, ins, out):
         from archstat.layers._torch import Slice as TorchSlice
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from archstat.errors import ShapeError
 from archstat.layers._contract import Example, Pointwise, register
+from archstat.layers._saved import Saved
 from archstat.layers._schema import Int
 
 
@@ -30,6 +31,15 @@ class Softmax(Pointwise):
         if ins[0][0] % self.args.groups:
             raise ShapeError(f"softmax: groups {self.args.groups} does not divide the {ins[0][0]} channels")
         return ins[0]
+
+    saved_rule = "its output"
+    autocast = {"cuda": "float32", "cpu": "promote"}  # on CUDA autocast's float32 list, not on the CPU's
+
+    def saved(self, ins, out, grad):
+        return [Saved.of_output()]
+
+    def train_storage(self):
+        return "new"
 
     def torch_module(self, ins, out):
         from torch import nn

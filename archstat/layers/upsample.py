@@ -67,6 +67,11 @@ class Upsample(Layer):
         return {"shape": [f"{h}x{w} -> {out[1]}x{out[2]} ({how}, {self.args.mode})"], "params": "0", "macs": "0",
                 "flops": f"{elems_text(out)} * {_PER[self.args.mode]}"}
 
+    saved_rule = "nothing: nearest and bilinear interpolation's backward needs only the sizes"
+
+    def saved(self, ins, out, grad):
+        return []
+
     def torch_module(self, ins, out):
         from torch import nn
 

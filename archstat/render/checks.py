@@ -8,7 +8,7 @@ import io
 import json
 
 COLUMNS = ["spec", "layer", "kind", "shape", "torch_shape", "params", "torch_params", "buffers", "torch_buffers",
-           "macs", "fvcore_macs", "twice_macs", "flop_counter_flops", "fvcore_other", "ok", "problems"]
+           "macs", "fvcore_macs", "twice_macs", "flop_counter_flops", "fvcore_other", "ok", "problems", "checked"]
 
 
 def _rows(results) -> list[dict]:
@@ -70,8 +70,11 @@ def print_table(results, console, all_layers: bool = False) -> None:
                     f"MACs {t['macs']:,} ({fv}); 2 x MACs {t['twice_macs']:,} (FlopCounterMode "
                     f"{t['flop_counter_flops']:,}): ")
         line.append_text(verdict)
+        if sc.unchecked:
+            line.append(f"; not checked: {', '.join(f'{r.name} ({r.kind})' for r in sc.unchecked)} (no PyTorch "
+                        f"module: a stand-in of its declared shape and counts)", style="yellow")
         console.print(line)
-        shown = sc.layers if all_layers else sc.bad
+        shown = sc.layers if all_layers else [r for r in sc.layers if r.problems or not r.checked]
         if not shown:
             continue
         tab = Table(box=box.SIMPLE_HEAD, pad_edge=False)
@@ -83,6 +86,7 @@ def print_table(results, console, all_layers: bool = False) -> None:
             tab.add_row(r.name, r.kind, f"{_cell(d['shape'])} / {_cell(d['torch_shape'])}",
                         f"{r.params:,} / {r.torch_params:,}", f"{r.buffers:,} / {r.torch_buffers:,}",
                         f"{_cell(r.macs)} / {_cell(r.fvcore_macs)}", f"{_cell(d['twice_macs'])} / {_cell(r.fcm_flops)}",
-                        _cell(r.fvcore_other), Text(", ".join(r.problems) or "ok",
-                                                    style="bold red" if r.problems else "green"))
+                        _cell(r.fvcore_other),
+                        Text("not checked", style="yellow") if not r.checked else
+                        Text(", ".join(r.problems) or "ok", style="bold red" if r.problems else "green"))
         console.print(tab)

@@ -12,7 +12,7 @@ from archstat.core.conventions import short
 from archstat.core.engine import Analysis
 from archstat.layers import elems
 from archstat.render.numbers import commas, human, human_bytes, shape
-from archstat.render.records import input_hw, rf_cell, rows, storage, stored_cell
+from archstat.render.records import field_headline, rf_cell, rows, storage, stored_cell
 
 COLUMNS = [("#", "r"), ("Layer", "l"), ("Kind", "l"), ("Output (CxHxW)", "r"), ("Params", "r"), ("MACs", "r"),
            ("Activations", "r"), ("RF (stride)", "r")]
@@ -71,7 +71,7 @@ def totals_lines(a: Analysis) -> list[str]:
     if t.unknown_macs or t.unknown_flops:
         unk = sorted(set(t.unknown_macs) | set(t.unknown_flops))
         partial = f"  [bold yellow]partial: unknown counts in {', '.join(unk)}; totals are lower bounds[/]"
-    field = rf_cell(rf.as_json(t.field, input_hw(a)))
+    field = field_headline(a)
     return [
         f"[bold]Params[/] {t.params:,} ({human(t.params)}; trainable {t.trainable_params:,}; weights without "
         f"biases {t.weights:,}; buffers {t.buffers:,})   [bold]Param memory[/] {human_bytes(t.param_bytes)}",
@@ -163,7 +163,7 @@ def _rf_derivation(r, layer, ins, fields) -> str:
 
     f = r.field
     if f is rf.GLOBAL:
-        return "the whole input (global pooling, flatten or a fully connected layer)"
+        return "the whole input (global pooling, a window over the whole input, flatten or a fully connected layer)"
     if f is None:
         return "unknown (no window rule for this op)"
     src = [fields[i] for i in r.inputs]
@@ -172,7 +172,9 @@ def _rf_derivation(r, layer, ins, fields) -> str:
     pad = "x".join(dict.fromkeys(frac_str(v) for v in f.padding))
     head = f"size {size}, effective stride {stride}, effective padding {pad}"
     if len(src) > 1:
-        return head + " (union of the inputs' fields)"
+        gated = [n for n in r.notes if getattr(n, "code", None) == rf.RF_GATE]
+        return head + (" (the feature path's: the union of the inputs' fields but the gate's, which sees the whole "
+                       "input)" if gated else " (union of the inputs' fields)")
     w = layer.window(ins, r.output_shape)
     p = src[0]
     if w is GLOBAL or p is GLOBAL or p is None:
@@ -190,5 +192,5 @@ def plain_table(title: str, columns: list[str], data: list[list], numeric: froze
     for c in columns:
         t.add_column(c, justify="right" if c in numeric else "left", no_wrap=c in ("name", "spec"))
     for row in data:
-        t.add_row(*[str(x) for x in row])
+        t.add_row(*[Text(str(x)) for x in row])  # data, never markup: "[int, ...]" and "[h, w]" print as written
     return t

@@ -86,7 +86,7 @@ def totals(a: Analysis) -> dict:
         "params": t.params, "trainable_params": t.trainable_params, "buffers": t.buffers, "weights": t.weights,
         "macs": t.macs, "flops": t.flops, "activations": t.activations, "activation_bytes": t.activation_bytes,
         "param_bytes": t.param_bytes, "buffer_bytes": t.buffer_bytes,
-        "peak_activation_bytes": t.peak_activation_bytes, "rf": rf.as_json(t.field, input_hw(a)),
+        "peak_activation_bytes": t.peak_activation_bytes, "rf": totals_field(a),
         "weight_layers": t.weight_layers, "depth": t.depth, "layers": t.layers,
         "complete": not (t.unknown_macs or t.unknown_flops),
         "unknown": {"macs": t.unknown_macs, "flops": t.unknown_flops},
@@ -128,6 +128,22 @@ def to_csv(a: Analysis, depth: int | None = None) -> str:
     return buf.getvalue()
 
 
+def totals_field(a: Analysis) -> dict:
+    """The totals' receptive field as JSON: the last spatial layer's, with ``gates``: how many merges left out a
+    gate that sees the whole input (the field is then the feature path's; absent when none)."""
+    f = rf.as_json(a.totals.field, input_hw(a))
+    if a.totals.gates:
+        f["gates"] = len(a.totals.gates)
+    return f
+
+
+def field_headline(a: Analysis) -> str:
+    """``851 (32) on the feature path (16 gates see the whole input)``."""
+    f = totals_field(a)
+    n = f.get("gates")
+    return rf_cell(f) + (f" on the feature path ({n} gate{' sees' if n == 1 else 's see'} the whole input)" if n else "")
+
+
 def rf_cell(f: dict) -> str:
     if f.get("global"):
         return "all"
@@ -155,7 +171,7 @@ def to_markdown(a: Analysis, depth: int | None = None) -> str:
     lines += ["", f"**Totals**: {t.params:,} parameters ({human(t.params)}; {t.buffers:,} buffers), "
                   f"{_num(t.macs)} MACs ({human(t.macs)}), {_num(t.flops)} FLOPs ({human(t.flops)}), "
                   f"{t.activations:,} activations ({human_bytes(t.activation_bytes)}), "
-                  f"peak {human_bytes(t.peak_activation_bytes)}, receptive field {rf_cell(rf.as_json(t.field, input_hw(a)))}.",
+                  f"peak {human_bytes(t.peak_activation_bytes)}, receptive field {field_headline(a)}.",
               ""]
     lines += [f"- {c}" for c in short(a.dtype, a.batch)]
     return "\n".join(lines) + "\n"

@@ -13,6 +13,7 @@ from pathlib import Path
 # The networks drawn one by one (profile) and together (rf): the lecture's examples, one per idea.
 PROFILED = ("alexnet", "vgg16", "googlenet", "resnet50", "densenet121", "mobilenet_v2", "efficientnet_b0", "unet")
 RF_SPECS = ("alexnet", "vgg16", "googlenet", "inception_v3", "xception", "resnet50", "densenet121", "mobilenet_v2")
+MEMORY_SPECS = ("resnet50", "vit_b_16", "convnext_tiny", "mobilenet_v2")  # training memory against batch size
 
 TEXT = {
     "architectures.csv": "the comparison table over the whole zoo (`archstat compare --all`)",
@@ -73,6 +74,14 @@ def build(out: Path, check: bool = True, bench_dir: Path | None = None, log=lamb
     put("plots/rf.csv", to_text([r for rs in by_spec.values() for r in rs], "csv"))
     written.append(plots / "rf.png")
 
+    from archstat.core.memory import train_memory
+    from archstat.plot.memory import draw_memory, memory_rows
+
+    memory = memory_rows([train_memory(analyses[n].graph, optimizer="adam") for n in MEMORY_SPECS])
+    draw_memory(memory, str(plots / "memory.png"))
+    put("plots/memory.csv", to_text(memory, "csv"))
+    written.append(plots / "memory.png")
+
     bench_files = sorted((bench_dir or out / "bench").glob("*.csv"))
     if bench_files:
         from archstat.plot.throughput import draw_bench, read_results
@@ -82,7 +91,7 @@ def build(out: Path, check: bool = True, bench_dir: Path | None = None, log=lamb
         put("plots/bench.csv", to_text(rows, "csv"))
         written.append(plots / "bench.png")
 
-    put("README.md", _index(points, left_out, profiles, by_spec, results, [p.name for p in bench_files]))
+    put("README.md", _index(points, left_out, profiles, by_spec, results, [p.name for p in bench_files], memory))
     return written
 
 
@@ -94,7 +103,7 @@ def _check_markdown(names: list[str]) -> str:
     return checks.to_markdown(check_specs(names))
 
 
-def _index(points, left_out, profiles, by_spec, results, bench_files) -> str:
+def _index(points, left_out, profiles, by_spec, results, bench_files, memory=()) -> str:
     from archstat.render.verdicts import tally
 
     top = min(points, key=lambda p: (-p["top1"], p["gmacs"]))
@@ -138,16 +147,28 @@ def _index(points, left_out, profiles, by_spec, results, bench_files) -> str:
     L += ["", "![vgg16: activation memory and parameters per layer](plots/profile_vgg16.png)", "",
           "## Receptive field against depth", "",
           "![Receptive field against depth](plots/rf.png)", "",
-          "Networks with squeeze-and-excitation gates (efficientnet_b0, se_resnet50, sknet50) are not drawn: each "
-          "gate pools globally, so from the first gate on every output depends on the whole input and the field "
-          "is the whole image (in `archstat summary efficientnet_b0` the RF column reads \"all\" from the first gate's "
-          "`features.1.0.block.1.scale` on).", "",
+          "Networks with squeeze-and-excitation gates (efficientnet_b0, se_resnet50, sknet50) are not drawn. Each "
+          "gate pools globally, so the gate itself sees the whole input; at the multiply that applies it the gate is "
+          "left out (and noted), so their fields are the feature path's: `archstat summary efficientnet_b0` reports "
+          "its field \"on the feature path\", with the number of gates.", "",
           "| spec | input | weight layers to cover the input | field at the last spatial layer |", "|---|---:|---:|---:|"]
     for n, rows in by_spec.items():
         cover = next((r["depth"] for r in rows if r["rf"] >= r["input"]), None)
         last = rows[-1]
         L.append(f"| {n} | {last['input']} | {cover if cover is not None else 'never'} | "
                  f"{last['rf']:,} ({last['layer']}) |")
+    L += ["", "## Training memory against batch size", "",
+          "![Training memory against batch size](plots/memory.png)", "",
+          "`archstat memory SPEC --train --batch N` (float32, Adam) for each batch: parameters, gradients and "
+          "Adam's two moments (fixed), the activations autograd saves for backward (growing with the batch), and "
+          "the peak of one training step, against an 80 GB device ([`plots/memory.csv`](plots/memory.csv)).", "",
+          "| spec | parameters + gradients + optimizer | saved per sample | largest batch in 80 GB |",
+          "|---|---:|---:|---:|"]
+    for n in dict.fromkeys(r["spec"] for r in memory):
+        r1, r2 = [r for r in memory if r["spec"] == n][:2]
+        fixed = r1["param_bytes"] + r1["grad_bytes"] + r1["optimizer_bytes"]
+        L.append(f"| {n} | {fixed / 1e9:,.2f} GB | {(r2['saved_bytes'] - r1['saved_bytes']) / 1e6:,.1f} MB | "
+                 f"{r1['max_batch']:,} |")
     L += ["", "## Verification", "", f"{tally(results)} ([`verification.md`](verification.md)).", "",
           "## Measurements (from `bench/`, not regenerated here)", "",
           "- [`perf.md`](perf.md): archstat against fvcore, torchinfo, ptflops, thop and FlopCounterMode "
