@@ -136,7 +136,9 @@ TORCHVISION_SPECS = {  # every spec whose network torchvision ships (weights met
     "regnet_y_16gf", "regnet_y_32gf", "regnet_y_128gf",
     "efficientnet_b1", "efficientnet_b2", "efficientnet_b3", "efficientnet_b4", "efficientnet_b5", "efficientnet_b6",
     "efficientnet_b7", "efficientnet_v2_s", "efficientnet_v2_m", "efficientnet_v2_l",
-    "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3"}
+    "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3",
+    "resnext101_32x8d", "resnext101_64x4d", "wide_resnet101_2", "convnext_small", "convnext_base", "convnext_large",
+    "vit_l_16", "vit_l_32", "vit_h_14", "swin_s", "swin_b", "swin_v2_s", "swin_v2_b"}
 
 
 @pytest.mark.parametrize("spec", sorted(TORCHVISION_SPECS))

@@ -27,12 +27,20 @@ EQUAL = ["alexnet_torchvision", "convnext_tiny", "densenet121", "densenet161", "
          "regnet_x_400mf", "regnet_x_800mf", "regnet_x_1_6gf", "regnet_x_3_2gf", "regnet_x_8gf", "regnet_x_16gf",
          "regnet_y_400mf", "regnet_y_800mf", "regnet_y_1_6gf", "regnet_y_3_2gf", "regnet_y_8gf",
          "efficientnet_b1", "efficientnet_b2", "efficientnet_b3", "efficientnet_b4", "efficientnet_b5",
-         "efficientnet_v2_s", "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3"]
+         "efficientnet_v2_s", "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3",
+         "resnext101_32x8d", "resnext101_64x4d", "convnext_small", "convnext_base", "vit_l_32",
+         # the Swins' outputs are equal here; `archstat check --against torchvision` stops at features.1.0.stochastic_depth
+         # for them (swin_t too), as torchvision calls that one module twice per block and its hook keeps the second
+         "swin_s", "swin_b", "swin_v2_s",
+         # torchvision's VisionTransformer asserts its input is image_size (224), so no forward at SMALL_INPUT: these
+         # two heavy ones (61.6 and 167.3 GMACs) are proven at the full 224 here
+         "vit_l_16", "vit_h_14"]
 # Proven like EQUAL, but too heavy for a CPU forward at the weights' crop in a test (16 to 375 GMACs): the state_dicts
 # are compared by name and shape, then the function at SMALL_INPUT (`archstat check --against torchvision` still
 # proves them at full size).
 HEAVY = ["regnet_x_32gf", "regnet_y_16gf", "regnet_y_32gf", "regnet_y_128gf",
-         "efficientnet_b6", "efficientnet_b7", "efficientnet_v2_m", "efficientnet_v2_l"]
+         "efficientnet_b6", "efficientnet_b7", "efficientnet_v2_m", "efficientnet_v2_l",
+         "wide_resnet101_2", "convnext_large", "swin_v2_b"]
 SMALL_INPUT = (3, 64, 64)
 
 

@@ -179,6 +179,9 @@ def parse_yaml(text: str | bytes, file: str) -> object:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else None
         what = (e.problem or e.context or "invalid YAML").strip()
+        if "maximum nesting depth" in what:  # libyaml 0.2.6+ (PyYAML 6.0.4) scans ahead and stops at its own
+            # nesting limit, far beyond ours, before the composer reaches MAX_YAML_DEPTH: the same refusal
+            raise SpecError(f"YAML nested deeper than {MAX_YAML_DEPTH} levels", file=file, line=line) from None
         if e.problem and e.context:  # "found unexpected end of stream (while scanning a quoted scalar on line 1)"
             if what.startswith("but "):
                 what = f"{e.context.strip()}, {what}"
