@@ -29,9 +29,9 @@ EQUAL = ["alexnet_torchvision", "convnext_tiny", "densenet121", "densenet161", "
          "efficientnet_b1", "efficientnet_b2", "efficientnet_b3", "efficientnet_b4", "efficientnet_b5",
          "efficientnet_v2_s", "mnasnet0_5", "mnasnet0_75", "mnasnet1_0", "mnasnet1_3",
          "resnext101_32x8d", "resnext101_64x4d", "convnext_small", "convnext_base", "vit_l_32",
-         # the Swins' outputs are equal here; `archstat check --against torchvision` stops at features.1.0.stochastic_depth
-         # for them (swin_t too), as torchvision calls that one module twice per block and its hook keeps the second
-         "swin_s", "swin_b", "swin_v2_s",
+         # torchvision calls a Swin block's one stochastic-depth module twice: `check --against` compares only the
+         # modules both networks ran once (test_check_against_torchvision_proves_a_swin below)
+         "swin_t", "swin_v2_t", "swin_s", "swin_b", "swin_v2_s",
          # torchvision's VisionTransformer asserts its input is image_size (224), so no forward at SMALL_INPUT: these
          # two heavy ones (61.6 and 167.3 GMACs) are proven at the full 224 here
          "vit_l_16", "vit_h_14"]
@@ -149,3 +149,10 @@ def test_check_against_torchvision_names_the_first_layer_whose_tensors_differ():
 def test_check_against_an_unknown_reference_is_a_usage_error():
     assert _cli("check", "lenet5", "--against", "torchvision").exit_code == 2
     assert _cli("check", "squeezenet1_1", "--against", "timm:resnet50").exit_code == 2
+
+
+def test_check_against_torchvision_proves_a_swin():
+    """Swin calls one stochastic-depth module twice per block; the proof compares what ran once, then the output."""
+    r = _cli("check", "swin_t", "--against", "torchvision")
+    assert r.exit_code == 0, r.output
+    assert "computes torchvision:swin_t's function" in " ".join(r.output.split())
