@@ -24,6 +24,7 @@ from archstat.claims import because as named
 from archstat.claims.causes import _alternatives, _fmt, _rounding, _rows_total
 from archstat.claims.compute import Book, _Layers, _shape_as_claimed, _shape_matches, compute  # noqa: F401
 from archstat.claims.store import Claim
+from archstat.claims.values import fmt_figure
 from archstat.errors import ArchstatError, SpecError
 from archstat.io.limits import MAX_CLAIMS
 
@@ -58,12 +59,8 @@ def judge(claim: Claim, book: Book, claims: list[Claim]) -> Result:
 
 
 def computed_text(r: Result) -> str:
-    v = r.computed
-    if v is None:
-        return "?"
-    if isinstance(v, tuple):
-        return "x".join(map(str, v))
-    return f"{v:,}" if isinstance(v, int) else str(v)
+    """The computed figure as verdicts print it (``fmt_figure``); ``?`` when it cannot be computed."""
+    return "?" if r.computed is None else fmt_figure(r.computed)
 
 
 def _acknowledge(r: Result) -> Result:

@@ -22,6 +22,7 @@ from archstat.core.walk import activation, allocates, stored, walk, where
 from archstat.errors import ShapeError, UsageError
 from archstat.io.limits import MAX_DIM
 from archstat.layers import MergeMismatch, elems, fmt_shape, spatial
+from archstat.layers._text import tokens  # not via the package: its submodule tokens.py shadows the name there
 
 RF_BITS = 128  # a receptive field whose numbers outgrow this (strides compounding without end) is no longer tracked
 
@@ -181,7 +182,7 @@ def _one(node: Node, ins: list, fields: dict, batch: int, nbytes: int, memo: dic
             notes.append(merge_note)
     else:
         in_field = fields[srcs[0]]
-    if spatial(out) or len(out) == 2:  # a map, or tokens: each position or token has its field
+    if spatial(out) or tokens(out):  # a map, or tokens: each position or token has its field
         f = rf.through(in_field, window)
     else:
         f = None if in_field is None and layer.window(ins, out) is None else rf.GLOBAL
@@ -205,11 +206,11 @@ def headline_field(results: list) -> object:
     input) give ``GLOBAL``; a map before global pooling gives its own field."""
     for r in reversed(results):
         shape = r.output_shape
-        if not (spatial(shape) or len(shape) == 2):
+        if not (spatial(shape) or tokens(shape)):
             continue
         if r.field is not rf.GLOBAL:
             return r.field
-        n = shape[0] if len(shape) == 2 else shape[1] * shape[2]
+        n = shape[0] if tokens(shape) else shape[1] * shape[2]
         if not isinstance(n, int) or n > 1:  # a symbolic count of positions is several
             return rf.GLOBAL
     return rf.START
@@ -226,7 +227,7 @@ def _rules(node: Node, ins: list) -> tuple:
         if d > MAX_DIM:
             raise ShapeError(f"{node.kind}: output {fmt_shape(out)} has a size above the limit of {MAX_DIM:,}",
                              code="too_large")
-    window = layer.window(ins, out) if spatial(out) or len(out) == 2 else None
+    window = layer.window(ins, out) if spatial(out) or tokens(out) else None
     return (out, tuple(layer.notes(ins, out)), window, layer.params(ins), layer.buffers(ins), layer.macs(ins, out),
             layer.flops(ins, out))
 
