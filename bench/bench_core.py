@@ -46,6 +46,9 @@ DEFAULT_REPORT = ROOT / "reports" / "perf_core.md"
 # ---- targets ----------------------------------------------------------------------------------------------------
 SUMMARY_SPECS = ("resnet50", "vgg16")  # whole-process wall time of `archstat summary NAME`
 SUMMARY_TARGET_S = 0.3  # median wall time, per spec
+JSON_SUMMARY = "resnet50 --format json"  # `archstat summary resnet50 --format json` ...
+TORCH_RATIO_TARGET = 12.0  # ... at least this many times faster than `python -c "import torch"` (issue 18)
+TORCH_BASELINE = 'python -c "import torch"'
 IMPORTTIME_SPEC = "vgg16"
 HEAVY = ("torch", "fvcore", "pandas")  # must not be imported by `summary`
 SCALING_N = (1000, 2500, 5000, 10000, 20000)
@@ -107,7 +110,12 @@ def bench_startup(names: tuple[str, ...], runs: int) -> dict:
     py = sys.executable
     baselines = {"python -S -c pass": [py, "-S", "-c", "pass"], "python -c pass": [py, "-c", "pass"],
                  'python -c "import archstat.cli"': [py, "-c", "import archstat.cli"]}
-    commands = {**baselines, **{name: [py, "-m", "archstat", "summary", name] for name in names}}
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is not None:  # the yardstick of issue 18, timed in the same rounds
+        baselines[TORCH_BASELINE] = [py, "-c", "import torch"]
+    names = (*names, JSON_SUMMARY)
+    commands = {**baselines, **{name: [py, "-m", "archstat", "summary", *name.split()] for name in names}}
     times, errors = time_commands(commands, runs)
     for label in baselines:
         if label in errors:
@@ -454,6 +462,15 @@ def evaluate(startup: dict, imports: dict, scaling: dict, names: tuple[str, ...]
             "measured": f"{s['median']:.3f} s" if s else startup["errors"].get(name, "not measured"),
             "ok": (s["median"] < SUMMARY_TARGET_S) if s else None,
         })
+    js, torch = startup["summary"].get(JSON_SUMMARY), startup["baselines"].get(TORCH_BASELINE)
+    checks.append({
+        "what": f"`archstat summary {JSON_SUMMARY}` against `import torch` (median wall times, same rounds)",
+        "target": f">= {TORCH_RATIO_TARGET:.0f}x faster",
+        "measured": (f"{torch['median'] / js['median']:.1f}x ({ms(js['median'])} ms against {ms(torch['median'])} ms)"
+                     if js and torch else "torch not installed" if not torch else
+                     startup["errors"].get(JSON_SUMMARY, "not measured")),
+        "ok": (torch["median"] / js["median"] >= TORCH_RATIO_TARGET) if js and torch else None,
+    })
     for name in names:
         c = imports["checks"].get(name)
         checks.append({

@@ -31,6 +31,10 @@ from pathlib import Path
 import pytest
 from conftest import Outcome, cli_env, limit_memory
 
+from archstat.language.synonyms import kind_hint
+
+NO_KIND = kind_hint("no such op at all", [])  # the advice after an unknown kind no kind or alias is near
+
 ROOT = Path(__file__).resolve().parents[1]
 HOSTILE = Path(__file__).resolve().parent / "hostile"
 TIMEOUT_S = 10  # a hang fails; every case answers in well under a second on a laptop
@@ -161,15 +165,16 @@ CORPUS = [
     ("include_a_spec", 1, "empty_layers.yaml:1: a block library holds only 'blocks:' (and 'doc:'), not "
                           "'name'; included by include_a_spec.yaml:3"),
     ("include_absolute", 1, "include_absolute.yaml:3: include '/etc/passwd.yaml' must be a relative path "
-                            "to a .yaml file"),
+                            "to a .yaml file, or a packaged library archstat:NAME"),
     ("include_broken_block", 1, "lib/broken.yaml:7: layer 'unit1.batchnorm1': 'momentum' must be a "
                                 "number, got 'fast'"),
     ("include_missing", 1, "include_missing.yaml:3: cannot read include 'lib/nothere.yaml': no such "
                            "file"),
     ("include_not_yaml", 1, "include_not_yaml.yaml:3: include 'lib/blocks.txt' must be a relative path "
-                            "to a .yaml file"),
+                            "to a .yaml file, or a packaged library archstat:NAME"),
     ("include_outside_directory", 1, "include_outside_directory.yaml:3: include "
-                                     "'../../archstat/specs.yaml' is outside the spec's directory"),
+                                     "'../../archstat/specs.yaml' is outside the spec's directory (a "
+                                     "packaged library: archstat:NAME)"),
     ("input_float", 1, "input_float.yaml:2: 'input' must be [C, H, W] (or [features]) of positive "
                        "integers, got [3, 224.5, 224]"),
     ("input_huge", 1, "input_huge.yaml:2: 'input' must be [C, H, W] (or [features]) of positive "
@@ -215,7 +220,8 @@ CORPUS = [
     ("name_too_long", 1, "name_too_long.yaml:4: layer name 'nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn...' "
                          "is 300 characters long, more than the limit of 256"),
     ("name_with_space", 1, "name_with_space.yaml:4: layer name 'my relu' must be letters, digits, '_', '-' or '.'"),
-    ("newline_in_kind", 1, "newline_in_kind.yaml:4: unknown layer kind 'relu\\nTraceback (most recent call last):'"),
+    ("newline_in_kind", 1, "newline_in_kind.yaml:4: unknown layer kind 'relu\\nTraceback (most recent call last):'"
+                        + NO_KIND),
     ("not_yaml_html", 1, "not_yaml_html.yaml:1: a spec is a mapping with name, input and layers; this "
                          "file holds text"),
     ("not_yaml_ini", 1, "not_yaml_ini.yaml:2: YAML error: did not find expected <document start>"),
@@ -249,7 +255,8 @@ CORPUS = [
                                        "channel_shuffle: groups 2 does not divide the 3 channels"),
     ("slice_past_channels", 1, "slice_past_channels.yaml:4: layer 'slice1': slice: stop 20 is past the 3 "
                                "channels of 3x8x8"),
-    ("terminal_escape_in_kind", 1, "terminal_escape_in_kind.yaml:4: unknown layer kind '\\x1b[2J\\x1b[31mrelu'"),
+    ("terminal_escape_in_kind", 1, "terminal_escape_in_kind.yaml:4: unknown layer kind '\\x1b[2J\\x1b[31mrelu'"
+                                + NO_KIND),
     ("title_list", 1, "title_list.yaml:2: 'title' must be text, got ['VGG', 16]"),
     ("top_level_list", 1, "top_level_list.yaml:1: a spec is a mapping with name, input and layers; this "
                           "file holds a list"),
@@ -266,10 +273,10 @@ CORPUS = [
     ("unknown_input", 1, "unknown_input.yaml:5: layer 'relu1': unknown input 'c2': no layer of that name "
                          "comes before this one (inputs must name earlier layers)"),
     ("unknown_kind", 1, "unknown_kind.yaml:5: unknown layer kind 'convv' (did you mean 'conv'?)"),
-    ("unknown_kind_no_match", 1, "unknown_kind_no_match.yaml:4: unknown layer kind 'transformer'"),
+    ("unknown_kind_no_match", 1, "unknown_kind_no_match.yaml:4: unknown layer kind 'transformer'" + NO_KIND),
     ("unknown_top_level_key", 1, "unknown_top_level_key.yaml:3: unknown top-level key 'layer' (did you "
                                  "mean 'layers'?) (keys: name, title, family, year, citations, accuracy, "
-                                 "input, notes, include, vars, blocks, layers)"),
+                                 "input, notes, include, vars, blocks, layers, outputs, expect)"),
     ("upsample_above_size_limit", 1, "upsample_above_size_limit.yaml:4: layer 'upsample1': upsample: "
                                      "output 3x17179869184x17179869184 has a size above the limit of 2,147,483,648"),
     ("utf16_text", 1, "utf16_text.yaml:1: not UTF-8 text (byte 0xff at offset 0)"),

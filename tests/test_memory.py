@@ -152,6 +152,102 @@ def test_rules_by_hand():
     assert rule("add", {}, [(8,), (8,)]) == [] and rule("flatten", {}, [(2, 3, 3)]) == []
 
 
+
+def _own(saved) -> list:
+    return [(x.what, x.elements, x.dtype, x.batched) for x in saved if x.own]
+
+
+def test_swin_rules_by_hand():
+    """Swin's window attention and patch merge (torch's autograd per op: linear saves its input and weight, matmul
+    its two operands, softmax its output, a vector norm its input and result, clamp_min its input, division both
+    operands, exp its result, a multiply its partner; proven against torch in tests/test_memory_torch.py)."""
+    # v1 on 4 x 5 x 7, 2 heads, a 2 x 3 window shifted [1, 1]: padded to 6 x 9 (3 x 3 windows): N = 54 positions,
+    # L = 6 a window, C = 4; N*C = 216, the weights 2 heads * 54 * 6 = 648
+    ins = [(4, 5, 7)]
+    args = {"heads": 2, "window": [2, 3], "shift": [1, 1]}
+    s = rule("window_attention", args, ins)
+    assert _own(s) == [("windowed input", 216, ACT, True), ("q scaled", 216, ACT, True), ("k copy", 216, ACT, True),
+                       ("attention weights", 648, ACT, True), ("v copy", 216, ACT, True),
+                       ("heads' output", 216, ACT, True)]
+    assert [x.param for x in s if x.param] == ["qkv.weight", "proj.weight"]
+    # one head: k and v are views of the qkv output (3*216 = 648), saved instead of their copies; weights 54*6
+    s = rule("window_attention", {**args, "heads": 1}, ins)
+    assert [(x.what, x.elements) for x in s if x.own] == [("windowed input", 216), ("q scaled", 216), ("qkv", 648),
+                                                          ("attention weights", 324), ("heads' output", 216)]
+    # one 2 x 3 window covering a 4 x 2 x 3 map (N = 6, N*C = 24, weights 2*6*6 = 72): in a batch of one, the heads
+    # fold into the batch without a copy, as with one head; in a batch of two k and v are copied
+    one = [(4, 2, 3)]
+    assert [(x.what, x.elements) for x in rule("window_attention", args, one, Autograd(batch=1)) if x.own] == [
+        ("windowed input", 24), ("q scaled", 24), ("qkv", 72), ("attention weights", 72), ("heads' output", 24)]
+    assert [x.what for x in rule("window_attention", args, one, Autograd(batch=2)) if x.own] == [
+        "windowed input", "q scaled", "k copy", "attention weights", "v copy", "heads' output"]
+    # frozen: neither projection saves its input; the products still save their operands
+    s = rule("window_attention", args, ins, Autograd(params=False))
+    assert [x.what for x in s if x.own] == ["q scaled", "k copy", "attention weights", "v copy"]
+    # the first layer (its input needs no gradient): qkv's weight is not saved, its input is
+    s = rule("window_attention", args, ins, Autograd(grads=(False,)))
+    assert [x.param for x in s if x.param] == ["proj.weight"] and s[0].what == "windowed input"
+    # dropout on CUDA: bool masks on the weights (648) and the output (216), and the dropped weights (648); on the
+    # CPU the float noise; at p = 1 a 0-dim zero, once a batch
+    drop = {**args, "attention_dropout": 0.5, "dropout": 0.25}
+    assert _own(rule("window_attention", drop, ins))[4:7] == [
+        ("attention dropout mask", 648, "bool", True), ("dropped weights", 648, ACT, True), ("v copy", 216, ACT, True)]
+    assert _own(rule("window_attention", drop, ins))[-1] == ("dropout mask", 216, "bool", True)
+    assert _own(rule("window_attention", drop, ins, Autograd(device="cpu")))[4] == ("attention dropout noise", 648,
+                                                                                    ACT, True)
+    s = rule("window_attention", {**args, "attention_dropout": 1.0}, ins)
+    assert ("attention dropout zero", 1, ACT, False) in _own(s)
+
+    # v2 on 8 x 6 x 9, 2 heads, window 4, a 16-wide bias network: padded to 8 x 12 (2 x 3 windows): N = 96, L = 16,
+    # C = 8: N*C = 768, the qkv output 3*768 = 2,304, a norm per head and position 2*96 = 192, scores and weights
+    # 2*96*16 = 3,072; once a batch: the logit scale (2), the ReLU output of the bias network on T = 7*7
+    # coordinates 49*16 = 784, the sigmoid's output 2 heads * 16 * 16 = 512
+    ins = [(8, 6, 9)]
+    args = {"heads": 2, "window": 4, "version": "v2", "cpb_hidden": 16}
+    s = rule("window_attention", args, ins)
+    assert [(x.what, x.elements, x.batched) for x in s if x.own] == [
+        ("windowed input", 768, True), ("qkv", 2304, True), ("q norm", 192, True), ("q norm clamped", 192, True),
+        ("k norm", 192, True), ("k norm clamped", 192, True), ("q normalised", 768, True),
+        ("k normalised", 768, True), ("scores", 3072, True), ("logit scale", 2, False),
+        ("cpb_mlp ReLU output", 784, False), ("sigmoid output", 512, False), ("attention weights", 3072, True),
+        ("v copy", 768, True), ("heads' output", 768, True)]
+    assert [x.param for x in s if x.param] == ["qkv.weight", "cpb_mlp.2.weight", "proj.weight"]
+    # per image 768 + 2,304 + 4*192 + 2*768 + 3,072 + 3,072 + 768 + 768 = 13,056 elements; once 2 + 784 + 512
+    assert sum(x.elements for x in s if x.own and x.batched) == 13056
+    assert sum(x.elements for x in s if x.own and not x.batched) == 1298
+    # AMP on CUDA: the norms in float32 (vector norm is on autocast's float32 list), the weights in float32 and
+    # their half copy for A V, the logit scale float32, the coordinates' half copy (7*7*2 = 98) for the bias network
+    s = rule("window_attention", args, ins, Autograd(act="float16", amp="float16"))
+    own = _own(s)
+    assert own[2][2] == "float32" and ("attention weights", 3072, "float32", True) in own
+    assert ("attention weights, half copy", 3072, ACT, True) in own and ("logit scale", 2, "float32", False) in own
+    assert ("coordinates, half copy", 98, ACT, False) in own
+    # ... on the CPU the norms stay in the half type (not on the CPU's list)
+    assert _own(rule("window_attention", args, ins, Autograd(act="bfloat16", amp="bfloat16", device="cpu")))[2][2] \
+        == ACT
+    # frozen: no scores (the logit scale needs no gradient) and nothing from the bias network; the scale is saved
+    s = rule("window_attention", args, ins, Autograd(params=False))
+    assert [x.what for x in s if x.own] == ["qkv", "q norm", "q norm clamped", "k norm", "k norm clamped",
+                                            "q normalised", "k normalised", "logit scale", "attention weights",
+                                            "v copy"]
+
+    # patch merge: padding, slicing and concatenation save nothing; its output is new memory
+    assert rule("patch_merge", {}, [(96, 57, 57)]) == []
+    assert lookup("patch_merge").build({}).train_storage() == "new"
+
+
+def test_swin_t_attention_in_the_engine():
+    """swin_t at batch 2: every kind has a rule; features.1.0.attn (96 x 56 x 56, 3 heads, window 7: N = 3,136,
+    L = 49, nothing padded) saves 5 copies of N*C = 301,056 and the weights 3*3,136*49 = 460,992: 1,966,272 floats
+    a sample, 15,730,176 bytes at batch 2. A patch merge saves nothing; the layer norm after it saves its output."""
+    m = train_memory(archstat.load("swin_t"), batch=2)
+    assert m.complete and not m.totals.unknown
+    by = {x.name: x for x in m.layers}
+    assert by["features.1.0.attn"].saved_bytes == (5 * 3136 * 96 + 3 * 3136 * 49) * 4 * 2 == 15730176
+    assert by["features.2.gather"].saved == [] and by["features.2.gather"].storage == "new"
+    assert by["features.2.norm"].saved[0].storage == "features.2.gather"
+
+
 def test_inplace_plan(write_spec):
     """ReLU runs in place where nothing else reads its input and its producer does not save its output."""
     g = archstat.load(write_spec("""

@@ -45,6 +45,8 @@ def work(tmp_path):
     (tmp_path / "lib.yaml").write_bytes(LIB)
     (tmp_path / "claims.yaml").write_bytes(CLAIMS)
     (tmp_path / "bench.csv").write_bytes(BENCH)
+    (tmp_path / "net.html").write_bytes(NET)  # a spec is YAML whatever its name: view's --output must not take it
+    (tmp_path / "model.py").write_text(MODEL_PY)  # a factory archstat import runs (and must not overwrite)
     (tmp_path / "sub").mkdir()
     return tmp_path
 
@@ -63,7 +65,12 @@ WRITERS = {
     ("plot", "output"): (["plot", "bench", "bench.csv", "--output", "{out}"], None),
     ("plot", "data"): (["plot", "bench", "bench.csv", "--output", "b.png", "--data", "{out}"], "bench.csv"),
     ("report", "output"): (None, None),  # a directory of files: test_report_refuses_its_inputs
+    ("view", "output"): (["view", "net.html", "--output", "{out}"], "net.html"),
+    ("export", "output"): (["export", "net.yaml", "--to", "torch", "--output", "{out}"], "lib.yaml"),
+    ("import", "output"): (["import", "model.py:make", "--input", "3x8x8", "--output", "{out}"], "model.py"),
 }
+MODEL_PY = "import torch\n\n\ndef make():\n    return torch.nn.Sequential(torch.nn.Conv2d(3, 4, 3))\n"
+TORCH_COMMANDS = ("check", "bench", "export", "import")
 FILE_OPTIONS = {"output", "data"}
 RENDERERS = {"verdicts", "checks", "records", "render", "symbolic", "tabular"}  # their to_csv/to_json return text
 
@@ -135,14 +142,16 @@ def _refused(p, before: dict[Path, bytes]):
                          ids=lambda k: "-".join(k))
 def test_each_command_refuses_its_own_inputs(work, key):
     argv, target = WRITERS[key]
-    if key[0] in ("check", "bench"):
+    if key[0] in TORCH_COMMANDS:
         pytest.importorskip("torch")
-    before = {work / n: (work / n).read_bytes() for n in ("net.yaml", "lib.yaml", "claims.yaml", "bench.csv")}
+    before = {work / n: (work / n).read_bytes() for n in ("net.yaml", "lib.yaml", "claims.yaml", "bench.csv",
+                                                          "net.html", "model.py")}
     spellings = [target, f"./sub/../{target}", str(work / target)]
-    (work / "link.out").symlink_to(work / target)
-    os.link(work / target, work / "hard.out")
-    spellings += ["link.out", "hard.out"]
-    for out in spellings[:1] + spellings[3:] if key[0] in ("check", "bench") else spellings:
+    link, hard = (f"{n}{Path(target).suffix}" for n in ("link", "hard"))  # view takes only .html/.svg/.png names
+    (work / link).symlink_to(work / target)
+    os.link(work / target, work / hard)
+    spellings += [link, hard]
+    for out in spellings[:1] + spellings[3:] if key[0] in TORCH_COMMANDS else spellings:
         p = cli([a.replace("{out}", out) for a in argv], work)
         _refused(p, before)
         assert f"'{target}'" in p.stderr.decode() or f"'./{target}'" in p.stderr.decode()

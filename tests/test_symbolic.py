@@ -32,7 +32,8 @@ def sizes_for(name, base):
     cand = {(base, base), (base + 32, base + 64), (base + 64, base - 32), (base + 1, base + 3), (base * 2 - 5, base + 32)}
     while len(cand) < 10:
         cand.add((rnd.randint(base // 2, base * 2), rnd.randint(base // 2, base * 2)))
-    return sorted(cand)
+    cand.add((base * 2, base * 2))  # twice its own size: where every stage must be a multiple of a window (maxvit_t:
+    return sorted(cand)  #            7 at each of four stages), few other sizes hold
 
 
 @pytest.mark.parametrize("name", builtin_names())

@@ -34,7 +34,10 @@ EQUAL = ["alexnet_torchvision", "convnext_tiny", "densenet121", "densenet161", "
          "swin_t", "swin_v2_t", "swin_s", "swin_b", "swin_v2_s",
          # torchvision's VisionTransformer asserts its input is image_size (224), so no forward at SMALL_INPUT: these
          # two heavy ones (61.6 and 167.3 GMACs) are proven at the full 224 here
-         "vit_l_16", "vit_h_14"]
+         "vit_l_16", "vit_h_14",
+         # torchvision's MaxVit is built for one input size (its grid attention fixes the grid at construction): at
+         # 224 here; its block and grid partitions are one token sequence in the spec (partition, departition)
+         "maxvit_t"]
 # Proven like EQUAL, but too heavy for a CPU forward at the weights' crop in a test (16 to 375 GMACs): the state_dicts
 # are compared by name and shape, then the function at SMALL_INPUT (`archstat check --against torchvision` still
 # proves them at full size).

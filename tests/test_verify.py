@@ -363,3 +363,12 @@ def test_a_figure_cut_off_at_its_last_non_zero_digit_is_a_truncation_not_a_round
     from archstat.claims.causes import _rounding
     assert _rounding(v, 659_272) == "a truncated figure: 659,272 cut off to 650,000 at 2 significant figures"
     assert _rounding(v, 648_000).startswith("a rounded figure")
+
+
+def test_a_path_to_a_zoo_spec_file_is_verified_against_its_claims():
+    from archstat.language.catalog import specs_dir
+
+    by_name = runner.invoke(app, ["verify", "resnet18", "--format", "json"])
+    by_path = runner.invoke(app, ["verify", str(specs_dir() / "resnet18.yaml"), "--format", "json"])
+    assert by_name.exit_code == by_path.exit_code == 0, by_path.output
+    assert json.loads(by_path.output) == json.loads(by_name.output) != []

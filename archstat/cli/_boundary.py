@@ -8,12 +8,11 @@ Whatever goes wrong in a command leaves as one line on stderr with its exit code
 from __future__ import annotations
 
 import functools
-import os
 import sys
 
 import typer
 
-from archstat.errors import EXIT_INTERNAL, EXIT_USAGE, ArchstatError, UsageError
+from archstat.errors import EXIT_USAGE
 
 app = typer.Typer(
     name="archstat",
@@ -26,39 +25,18 @@ app = typer.Typer(
 )
 
 
-def _fail(e: ArchstatError) -> None:
-    sys.stderr.write(f"archstat: error: {e}\n")
-    raise typer.Exit(e.exit_code)
-
-
 def command(*args, **kwargs):
-    """``app.command`` with the CLI's one error boundary: the command runs as one run (``run.scope``: its inputs
+    """``app.command`` with the CLI's one error boundary (``_guard.guard``): the command runs as one run (its inputs
     and budget), and whatever goes wrong leaves as one line on stderr with its exit code, never a traceback."""
+    from archstat.cli._guard import guard
 
     def wrap(fn):
         @functools.wraps(fn)
         def bounded(*a, **k):
-            from archstat.io.run import scope
-
-            try:
-                with scope():
-                    return fn(*a, **k)
-            except ArchstatError as e:
-                _fail(e)
-            except MemoryError:
-                _fail(ArchstatError("out of memory"))
-            except RecursionError:
-                _fail(ArchstatError("input nested too deeply"))
-            except (BrokenPipeError, typer.Exit, *_passthrough()):
-                raise  # typer's own exits and usage errors keep their codes
-            except OSError as e:
-                _fail(UsageError(f"{e.strerror or e}" + (f": '{e.filename}'" if e.filename else "")))
-            except Exception as e:  # a bug of ours: still one line (ARCHSTAT_DEBUG=1 shows the traceback)
-                if os.environ.get("ARCHSTAT_DEBUG"):
-                    raise
-                err = ArchstatError(f"internal error, please report it: {type(e).__name__}: {e}")
-                err.exit_code = EXIT_INTERNAL
-                _fail(err)
+            value, code = guard(lambda: fn(*a, **k), (typer.Exit, *_passthrough()))
+            if code is not None:
+                raise typer.Exit(code)  # typer's own exits and usage errors keep their codes
+            return value
 
         return app.command(*args, **kwargs)(bounded)
 

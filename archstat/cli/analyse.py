@@ -25,6 +25,8 @@ def summary(
                                                       "(layer1.0.conv1 has depth 3) into one row.")] = None,
     assume: Annotated[Optional[list[str]], typer.Option("--assume", help="With a symbolic --input: 'H % 32 == 0', "
                                                         "'W == H' or 'H >= 64' (repeatable).")] = None,
+    wide: Annotated[bool, typer.Option("--wide", help="Every column of the table, however wide the terminal (by "
+                                       "default columns are narrowed, then left out, to fit).")] = False,
 ) -> None:
     """Per-layer table and totals for one architecture. With symbols in --input (3xHxW), closed-form expressions."""
     from archstat.language.catalog import parse_symbolic_input
@@ -32,14 +34,9 @@ def summary(
     dims = parse_symbolic_input(input) if input else None
     if dims is not None or assume:
         return _symbolic_summary(spec, dims, assume, batch, format, output)
-    from archstat import analyze
+    from archstat.cli._summary import run_summary
 
-    a = analyze(spec, input=input, batch=batch, dtype=dtype.value)
-    from archstat.render import records
-    from archstat.render.console import print_summary, summary_plain
-
-    write(format, output, lambda c: print_summary(a, c, depth), records, a, depth,
-          plain=lambda: summary_plain(a, depth))
+    run_summary(spec, input, batch, dtype.value, format.value if format else None, output, depth, wide)
 
 
 def _symbolic_summary(spec, dims, assume, batch, format, output) -> None:

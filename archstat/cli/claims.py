@@ -27,7 +27,9 @@ def verify(
     """Check every published claim (specs/claims/) against the specs: match, explained (cause named) or mismatch.
 
     Exits with 1 when any claim is a mismatch, so a CI job fails when a spec drifts from the published counts; a
-    mismatch the claim file acknowledges as its source's error, pinned to archstat's figure, fails only --strict."""
+    mismatch the claim file acknowledges as its source's error, pinned to archstat's figure, fails only --strict.
+    A spec named here is also checked against its own 'expect:' header (params, macs, ... each with an optional
+    tolerance): exit 1 when a figure drifts."""
     from pathlib import Path
 
     from archstat.claims.store import load_all, load_file
@@ -38,18 +40,41 @@ def verify(
     if only and only not in VERDICTS:
         raise UsageError(f"--only must be one of {', '.join(VERDICTS)}, got '{only}'")
     every = [c for f in claims for c in load_file(Path(f), f)] if claims else load_all()
+    expected = []  # the figures named specs expect of themselves (their 'expect:' header)
     if specs:
+        specs = [_zoo_name(s) for s in specs]
+        from archstat.claims.expect import expectations
+
         known = {c.spec for c in every}
-        missing = [s for s in specs if s not in known]
+        missing = []
+        for s in specs:
+            own = expectations(s, quiet=s in known)  # a spec the claims name reports its own failure as a verdict
+            expected += own
+            if not own and s not in known:
+                missing.append(s)
         if missing:
-            raise UsageError(f"no claims about {', '.join(missing)}")
-    results = run_verify(specs, every)
+            raise UsageError(f"no claims about {', '.join(missing)}, and no 'expect:' in "
+                             f"{'its' if len(missing) == 1 else 'their'} header")
+    results = run_verify(specs, every) + expected
     shown = [r for r in results if not only or r.verdict == only]
     from archstat.render import verdicts
 
     write(format, output, lambda c: verdicts.print_table(shown, c, sources), verdicts, shown)
     if failing(results, strict):
         raise typer.Exit(1)
+
+
+def _zoo_name(spec: str) -> str:
+    """A path to one of the built-in spec files stands for that spec, so its published claims apply to it."""
+    from pathlib import Path
+
+    from archstat.language.catalog import specs_dir
+
+    path = Path(spec)
+    if path.suffix not in (".yaml", ".yml") or not path.is_file():
+        return spec
+    own = specs_dir() / f"{path.stem}.yaml"
+    return path.stem if own.is_file() and own.resolve() == path.resolve() else spec
 
 
 @command()

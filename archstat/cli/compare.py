@@ -25,9 +25,11 @@ def compare(
                                                 "family,-macs.")] = None,
     columns: Annotated[Optional[str], typer.Option("--columns", help="Only these comma-separated columns, in "
                                                    "this order: name,params,macs.")] = None,
+    wide: Annotated[bool, typer.Option("--wide", help="The table with every column (CSV, JSON and Markdown "
+                                       "always have them all).")] = False,
 ) -> None:
     """One row per architecture: parameters, MACs, FLOPs, activations, peak memory, receptive field, depth."""
-    from archstat.core.compare import NUMERIC, compare_frame
+    from archstat.core.compare import NUMERIC, TABLE_COLUMNS, compare_frame
     from archstat.core.frame import frame_csv, select_columns, sort_frame
 
     names = spec_names(specs, all_specs, "compare")
@@ -36,10 +38,39 @@ def compare(
         df = sort_frame(df, sort)
     if columns:
         df = select_columns(df, columns)
-    if output_format(format, output) == "csv":
+    fmt = output_format(format, output)
+    if fmt == "csv":
         emit(frame_csv(df), output)
         return
-    table_or_records("Comparison", df.to_dict(orient="records"), format, output, numeric=NUMERIC)
+    if fmt != "table":
+        table_or_records("Comparison", df.to_dict(orient="records"), format, output, numeric=NUMERIC)
+        return
+    if not (columns or wide):
+        df = df[list(TABLE_COLUMNS)]
+    from archstat.cli._output import render_table
+    from archstat.core.compare import LABELS, human_cells
+    from archstat.render.console import plain_table
+
+    rows = [human_cells(r) for r in df.to_dict(orient="records")]
+    numeric = {LABELS.get(k, k) for k in NUMERIC | {"rf_size", "rf_stride", "depth", "top1"}}
+    cols = list(rows[0]) if rows else []
+    table = plain_table("Comparison", cols, [[f"{v:,}" if isinstance(v, int) and not isinstance(v, bool) and
+                                              k in numeric and k != "year" else v for k, v in r.items()]
+                                             for r in rows], numeric)
+    table.show_edge = False  # two more columns for the numbers at 80
+    if output:
+        emit(render_table(lambda c: c.print(table)), output, table=True)
+    elif wide:  # every column at its natural width, wider than the terminal if need be
+        from archstat.render.terminal import console as wide_console
+
+        c = console()
+        need = c.measure(table, options=c.options.update_width(10_000)).maximum
+        (wide_console(width=need) if need > c.width else c).print(table, crop=False)
+    else:
+        console().print(table)
+    if not (columns or wide or output):
+        console().print(f"[dim]Columns {', '.join(TABLE_COLUMNS)} in human units (K, M, G; MB); --columns A,B,... "
+                        "for others, --wide for all; CSV and JSON have every column in full.[/]", highlight=False)
 
 
 @command()

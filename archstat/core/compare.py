@@ -7,6 +7,34 @@ from __future__ import annotations
 NUMERIC = frozenset({"params", "trainable_params", "buffers", "macs", "flops", "activations", "activation_bytes",
                      "peak_activation_bytes", "param_bytes", "weight_layers"})
 
+# The table's columns by default (CSV, JSON and Markdown have every column; --columns and --wide choose others).
+TABLE_COLUMNS = ("name", "params", "macs", "peak_activation_bytes", "rf_size", "depth", "top1")
+# Their headings in the table (CSV and JSON keep the names, which --columns and --sort take).
+LABELS = {"macs": "MACs", "flops": "FLOPs", "peak_activation_bytes": "peak", "rf_size": "RF",
+          "rf_stride": "RF stride", "top1": "top-1", "trainable_params": "trainable", "activation_bytes": "act bytes",
+          "param_bytes": "param bytes", "weight_layers": "weight layers"}
+_BYTES = frozenset({"activation_bytes", "peak_activation_bytes", "param_bytes"})
+_COUNTS = frozenset({"params", "trainable_params", "buffers", "macs", "flops", "activations"})
+
+
+def human_cells(row: dict) -> dict:
+    """A row for the terminal, under the table's headings: counts in human units (11.69M, 1.81G), bytes as
+    102.23MB; the rest as it is."""
+    from archstat.render.numbers import human, human_bytes
+
+    out = {}
+    for k, v in row.items():
+        label = LABELS.get(k, k)
+        if isinstance(v, bool) or not isinstance(v, int):
+            out[label] = v
+        elif k in _BYTES:
+            out[label] = human_bytes(v).replace(" ", "")  # 6.42MB: one word, never wrapped apart
+        elif k in _COUNTS:
+            out[label] = human(v)
+        else:
+            out[label] = v
+    return out
+
 
 def compare_rows(specs: list[str], input=None, batch: int = 1, dtype: str = "float32") -> list[dict]:
     from archstat import analyze

@@ -17,7 +17,7 @@ from archstat.core import receptive_field as rf
 from archstat.core.dtypes import BYTES as DTYPE_BYTES
 from archstat.core.dtypes import nbytes as dtype_nbytes
 from archstat.core.graph import INPUT, Graph, Node
-from archstat.core.notes import RF_GATE, RF_UNTRACKED, Note, code_of
+from archstat.core.notes import RF_GATE, RF_UNTRACKED, UNREAD, Note, code_of
 from archstat.core.walk import activation, allocates, stored, walk, where
 from archstat.errors import ShapeError, UsageError
 from archstat.io.limits import MAX_DIM
@@ -138,9 +138,29 @@ def analyze(graph: Graph, batch: int = 1, dtype: str = "float32") -> Analysis:
         return r.output_shape, r
 
     results = walk(graph, graph.input_shape, step, _failure(graph))
+    _note_unread(graph, results)
     totals = _totals(graph, results, batch, nbytes)
     notes = [(r.name, n) for r in results for n in r.notes]
     return Analysis(graph, graph.input_shape, batch, dtype, results, totals, notes)
+
+
+def _note_unread(graph: Graph, results: list) -> None:
+    """A layer whose output nothing reads and that is not an output is still counted: say so on it, with what it
+    and the layers that lead only to it hold (``Graph.unread``)."""
+    dead = graph.unread()
+    if not dead:
+        return
+    by_name = {r.name: r for r in results}
+    for end, before in dead.items():
+        rows = [by_name[n] for n in (end, *before) if n in by_name]
+        params = sum(r.n_params for r in rows)
+        macs = None if any(r.macs is None for r in rows) else sum(r.macs for r in rows)
+        with_ = f"it and the {len(before)} layer{'s' if len(before) != 1 else ''} before it that reach no output hold" \
+            if before else "it holds"
+        by_name[end].notes.append(Note(UNREAD, (
+            f"nothing reads this layer's output and it is not the network's output (the last layer, or one listed "
+            f"under 'outputs:'); {with_} {params:,} parameters and {'?' if macs is None else f'{macs:,}'} MACs, "
+            f"counted in the totals")))
 
 
 def _failure(graph: Graph):

@@ -351,7 +351,7 @@ class _Step:
                 continue
             ctx = Autograd(grads=tuple(grad[i] for i in n.inputs), params=trained[n.name], act=compute[n.name],
                            amp=(self.dtype if self.amp else None), device=self.device,
-                           dtypes=tuple(dt[i] for i in n.inputs))
+                           dtypes=tuple(dt[i] for i in n.inputs), batch=self.batch)
             rule = n.layer.saved([self.shapes[i] for i in n.inputs], r.output_shape, ctx)
             if rule is None:
                 saved[n.name] = None

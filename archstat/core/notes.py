@@ -13,7 +13,8 @@ CROP_OFF_CENTRE = "crop_off_centre"  # an odd number of rows or columns cropped
 RF_MERGE = "rf_merge"  # merged inputs whose receptive fields differ in stride or centre
 RF_UNTRACKED = "rf_untracked"  # a receptive field whose numbers outgrew the tracked size
 RF_GATE = "rf_gate"  # a merge whose field is its feature path's: a broadcast gate (SE) that sees the whole input left out
-CODES = (STRIDE_DOES_NOT_FIT, WINDOW_SKIPS, UNEVEN_ADAPTIVE, CROP_OFF_CENTRE, RF_MERGE, RF_UNTRACKED, RF_GATE)
+UNREAD = "unread"  # a layer whose output nothing reads and that is not an output: counted, but it leads nowhere
+CODES = (STRIDE_DOES_NOT_FIT, WINDOW_SKIPS, UNEVEN_ADAPTIVE, CROP_OFF_CENTRE, RF_MERGE, RF_UNTRACKED, RF_GATE, UNREAD)
 
 
 class Note(str):

@@ -72,8 +72,8 @@ def sweep(graph, sizes: list[int], batch: int = 1, dtype: str = "float32") -> li
         try:
             a = analyze(g, batch=batch, dtype=dtype)
         except ArchstatError as e:
-            row["status"] = {"too_large": "too large", "input_bound": "shape given for another input"}.get(
-                e.code or "", "too small")
+            row["status"] = {"too_large": "too large", "input_bound": "shape given for another input",
+                             "indivisible": "does not divide"}.get(e.code or "", "too small")
             row["failing_layer"] = e.layer or ""
             rows.append(row)
             continue
@@ -111,6 +111,11 @@ def findings(rows: list[dict]) -> list[str]:
             out.append(f"also fails at {', '.join(map(str, above[:10]))}{' ...' if len(above) > 10 else ''}")
     elif small:
         out.append(f"fails at every size given (first failing layer: {small[0]['failing_layer']})")
+    indivisible = [r for r in rows if r["status"] == "does not divide"]
+    if indivisible:  # a size must be a multiple of a window somewhere (maxvit_t's partitions)
+        out.append(f"does not divide at {len(indivisible)} size{'s' if len(indivisible) != 1 else ''} "
+                   f"({', '.join(str(r['size']) for r in indivisible[:10])}{' ...' if len(indivisible) > 10 else ''}): "
+                   f"layer {indivisible[0]['failing_layer']} needs a multiple of its partition")
     bound = [r for r in rows if r["status"] == "shape given for another input"]
     if bound:
         out.append(f"at {len(bound)} size{'s' if len(bound) != 1 else ''} ({', '.join(str(r['size']) for r in bound[:10])}"

@@ -50,7 +50,8 @@ LIMITS: list[tuple[str, str, str]] = [
     # (constant, what it bounds, how its value reads: bytes, count, characters, items, 2^n or 10^n)
     ("MAX_SPEC_BYTES", "one spec file, block library, claims file or standard input", "bytes"),
     ("MAX_INCLUDE_BYTES", "a spec's block libraries together", "bytes"),
-    ("MAX_INCLUDES", "includes per spec (relative paths inside the spec's directory, no nested includes)", "count"),
+    ("MAX_INCLUDES", "includes per spec (`archstat:NAME` or relative paths inside the spec's directory, no nested "
+                     "includes)", "count"),
     ("MAX_READ_BYTES", "every file one run reads, together", "bytes"),
     ("MAX_RESULT_BYTES", "one bench result file (`plot throughput`)", "bytes"),
     ("MAX_YAML_DEPTH", "YAML nesting depth (also through aliases)", "count"),

@@ -117,20 +117,29 @@ def parse_symbolic_input(text: str) -> list | None:
     return out
 
 
-def load_graph(name_or_path: str, input_shape: str | tuple | None = None) -> Graph:
+def load_graph(name_or_path: str, input_shape: str | tuple | None = None, expander=None) -> Graph:
+    """The spec's graph at ``input_shape`` (default: its own input). ``expander``: an ``Expander`` subclass to
+    compile with (the exporter records block uses with one)."""
     from archstat.io.run import scope
 
     with scope():
-        return _load_graph(name_or_path, input_shape)
+        return _load_graph(name_or_path, input_shape, expander)
 
 
-def _load_graph(name_or_path: str, input_shape: str | tuple | None) -> Graph:
+def _load_graph(name_or_path: str, input_shape: str | tuple | None, expander=None) -> Graph:
+    from archstat.importing.sources import is_source
     from archstat.language.expand import compile_spec, parse_input_shape
     from archstat.language.yamlio import parse_yaml
 
-    data, shown = read(name_or_path)
-    path = resolve(name_or_path)
-    base_dir = path.parent if path is not None else Path(".")
+    if is_source(name_or_path):  # torchvision:NAME, timm:NAME, FILE.py:CALLABLE, FILE.onnx: imported (torch, late)
+        from archstat.importing.sources import spec_bytes
+
+        data, shown = spec_bytes(name_or_path, input_shape)
+        base_dir = Path(".")
+    else:
+        data, shown = read(name_or_path)
+        path = resolve(name_or_path)
+        base_dir = path.parent if path is not None else Path(".")
     doc = parse_yaml(data, shown)
     shape = None
     if input_shape is not None:
@@ -143,6 +152,8 @@ def _load_graph(name_or_path: str, input_shape: str | tuple | None) -> Graph:
                 raise UsageError("--input HxW needs a spec whose input is [C, H, W]; give CxHxW")
             vals = (base[0], vals[0], vals[-1])
         shape = parse_input_shape(list(vals), shown, None)
+    if expander is not None:
+        return compile_spec(doc, shown, shape, base_dir, expander=expander)
     return compile_spec(doc, shown, shape, base_dir)
 
 

@@ -8,7 +8,12 @@ The language, in short (the README has the reference):
   (the repeat index). A named group is a scope: its layers are called ``group.layer``, and with ``repeat``
   ``group.0.layer``, ``group.1.layer``... The group's name refers to its last layer.
 - A block is a parameterised group defined under ``blocks:`` and used like a layer kind; each use is a scope.
-- Inside a scope, ``input`` is what flowed into it; a name is looked up in the scope, then outward.
+- Inside a scope, ``input`` is what flowed into it; a name is looked up in the scope, then outward. A bare group
+  (no name, inputs or repeat: ``when:`` and ``layers:``) is transparent: ``input`` there is its surroundings'.
+- A group whose ``when`` is false is skipped: the flow goes on from the item before it, and its name refers to its
+  input unless a layer, group or block takes the name (a fallback: ResNet's identity shortcut).
+- A layer whose output nothing reads is legal (the engine notes it as ``unread``); ``outputs:`` in the header
+  names the layers the network returns besides its last.
 - ``$name``, ``$(expr)`` and ``${expr}`` are evaluated by ``expr.Evaluator`` (never ``eval``).
 """
 
@@ -28,6 +33,7 @@ from archstat.io.run import ExpansionBudget
 from archstat.language.blocks import COMMON_KEYS, NO_DEFAULT, Block, load_includes, read_blocks
 from archstat.language.expr import Evaluator
 from archstat.language.header import HEADER_KEYS, check_accuracy, check_meta, parse_input_shape
+from archstat.language.synonyms import kind_hint
 from archstat.language.yamlio import Map, Seq
 from archstat.layers import REGISTRY
 
@@ -53,6 +59,7 @@ class Expander:
         self.doc = doc
         self.nodes: list[Node] = []
         self.index: dict[str, str] = {}  # every name a layer can be referred to by -> the node it means
+        self.fallback: set[str] = set()  # names of skipped groups and blocks: they yield to a later definition
         self.defined: dict[str, Node] = {}
         self.block_stack: list[str] = []
         self.file_stack: list[str | None] = [None]  # the file of the block being expanded (None: the spec)
@@ -192,6 +199,8 @@ class Expander:
                 args = Map()
             elif isinstance(value, Map):
                 args = value
+            elif isinstance(value, list) and _merge(kind) and kind not in self.blocks:
+                args = Map({"inputs": value})  # a merge's inputs: 'add: [body, input]'
             elif isinstance(value, list):
                 raise self.err(f"'{kind}': arguments must be a mapping, got a list", line)
             else:
@@ -209,7 +218,7 @@ class Expander:
             return self.block(kind, args, scope, ev, prev, args_line)
         cls = REGISTRY.get(kind)
         if cls is None:
-            raise self.err(f"unknown layer kind '{kind}'{_suggest(kind, list(REGISTRY) + list(self.blocks))}",
+            raise self.err(f"unknown layer kind '{kind}'{kind_hint(kind, list(self.blocks))}",
                            line)
         return self.layer(cls, args, scope, ev, prev, args_line)
 
@@ -242,7 +251,7 @@ class Expander:
         return self.add(Node(name, layer, inputs, line, frozen, self.file_stack[-1]), line)
 
     def add(self, node: Node, line) -> str:
-        if node.name in self.index:
+        if node.name in self.index and node.name not in self.fallback:
             other = self.defined.get(self.index[node.name]) or node
             raise self.err(f"duplicate layer name '{node.name}' (first defined on line {other.line}; inside an "
                            f"unnamed repeat, name the repeat so each pass gets its own scope)", line)
@@ -250,6 +259,7 @@ class Expander:
             raise self.err(f"more than {MAX_LAYERS:,} layers after expansion (the limit)", line)
         self.spend(1 + len(node.inputs), line)
         self.nodes.append(node)
+        self.fallback.discard(node.name)
         self.index[node.name] = node.name
         self.defined[node.name] = node
         return node.name
@@ -276,22 +286,23 @@ class Expander:
         first_in = self._inputs(g.get("inputs"), scope, prev, g.line_of("inputs"), name, ev)
         if len(first_in) != 1:
             raise self.err("a group takes one input (its first layer can name more)", g.line_of("inputs"), name)
-        prev = first_in[0]
+        before, prev = prev, first_in[0]
         if "when" in g:
             cond = self._eval(ev, g["when"], g.line_of("when"), name)
             if not isinstance(cond, bool):
                 raise self.err(f"'when' must be true or false, got {cond!r}", g.line_of("when"), name)
-            if not cond:  # skipped: the group passes its input through, and its name refers to that input
+            if not cond:  # skipped: the flow goes on from the item before; the name (if free) means the input
                 if name is not None:
-                    self._alias(name, prev, line)
-                return prev
+                    self._alias(name, prev, line, fallback=True)
+                return before
+        inline = name is None and "inputs" not in g and "repeat" not in g  # 'input' keeps the enclosing meaning
         for k in range(count):
             self.spend(4 + len(ev.env), line, name)  # a pass makes a scope, an evaluator, a copy of the names
             env = dict(ev.env)
             if var:
                 env[var] = k
             if name is None:
-                sub = Scope(scope.prefix, prev, scope, scope.counters)
+                sub = Scope(scope.prefix, scope.input_name if inline else prev, scope, scope.counters)
             else:
                 prefix = f"{name}.{k}." if "repeat" in g else f"{name}."
                 sub = Scope(prefix, prev, scope)
@@ -339,16 +350,33 @@ class Expander:
         finally:
             self.block_stack.pop()
             self.file_stack.pop()
-        if out == inputs[0]:
-            raise self.err(f"block '{bname}' produced no layers", line, name)
+        if out == inputs[0]:  # every item skipped (a false 'when', a repeat of 0): the block passes its input on
+            if not blk.layers:
+                raise self.err(f"block '{bname}' has an empty 'layers' list", blk.line, name)
+            self._alias(name, out, line, fallback=True)
+            return prev
         self._alias(name, out, line)
         return out
 
-    def _alias(self, name: str, target: str, line) -> None:
-        """A group or block name refers to its last layer."""
-        if name in self.index and self.index[name] != target:
+    def _alias(self, name: str, target: str, line, fallback: bool = False) -> None:
+        """A group or block name refers to its last layer. A skipped group's name (``fallback``) refers to its
+        input only while nothing else takes the name: a later layer, group or block of that name replaces it
+        (two alternative ``when`` groups may share one name), and an earlier one keeps it."""
+        if fallback:
+            if name not in self.index:
+                self.index[name] = target
+                self.fallback.add(name)
+            return
+        if name in self.index and self.index[name] != target and name not in self.fallback:
             raise self.err(f"duplicate layer name '{name}'", line)
+        self.fallback.discard(name)
         self.index[name] = target
+
+
+def _merge(kind) -> bool:
+    """True for a kind that takes two or more inputs (add, mul, concat): a list after it names them."""
+    cls = REGISTRY.get(kind) if isinstance(kind, str) else None
+    return cls is not None and cls.min_inputs >= 2
 
 
 def _line(args, key, default):
@@ -369,8 +397,10 @@ def _suggest(word: str, options: list[str]) -> str:
 _WHAT = {"str": "text", "int": "a number", "float": "a number", "bool": "a boolean", "NoneType": "null"}
 
 
-def compile_spec(doc, file: str, input_shape: tuple | None = None, base_dir=".") -> Graph:
-    """Check the header, expand the layers, and return the graph."""
+def compile_spec(doc, file: str, input_shape: tuple | None = None, base_dir=".",
+                 expander: type[Expander] = Expander) -> Graph:
+    """Check the header, expand the layers, and return the graph. ``expander``: a subclass of ``Expander`` that
+    records more of the expansion (``archstat.exporting`` records block instances)."""
     if not isinstance(doc, Map):
         what = "a list" if isinstance(doc, list) else _WHAT.get(type(doc).__name__, type(doc).__name__)
         raise SpecError(f"a spec is a mapping with name, input and layers; this file holds {what}", file=file,
@@ -392,7 +422,7 @@ def compile_spec(doc, file: str, input_shape: tuple | None = None, base_dir=".")
         raise SpecError("'layers' must be a non-empty list", file=file, line=doc.line_of("layers"))
     libs = load_includes(doc, file, base_dir)
     try:
-        ex = Expander(doc, file, libs)
+        ex = expander(doc, file, libs)
     except ArchstatError as e:
         raise e.located(file=file) from None
     root = Scope("", INPUT, None)
@@ -406,7 +436,28 @@ def compile_spec(doc, file: str, input_shape: tuple | None = None, base_dir=".")
         declared = shape if input_shape is None else _declared_input(doc, file)
         bind_inputs(ex.nodes, declared)
     meta = {k: doc.get(k) for k in ("title", "family", "year", "citations", "accuracy", "notes") if k in doc}
-    return Graph(doc["name"], shape, ex.nodes, file, meta)
+    if "expect" in doc:
+        from archstat.language.expect import parse_expect
+
+        meta["expect"] = parse_expect(doc["expect"], file, doc.line_of("expect"))
+    return Graph(doc["name"], shape, ex.nodes, file, meta, _outputs(doc, ex, file))
+
+
+def _outputs(doc: Map, ex: Expander, file: str) -> list[str]:
+    """The header's ``outputs:``: layers the network returns besides its last (auxiliary heads), by name."""
+    raw = doc.get("outputs")
+    if raw is None:
+        return []
+    line = doc.line_of("outputs")
+    items = raw if isinstance(raw, list) else [raw]
+    out = []
+    for ref in items:
+        if not isinstance(ref, str) or not ref:
+            raise SpecError(f"'outputs' lists layer names, got {ref!r}", file=file, line=line)
+        if ref not in ex.index:
+            raise SpecError(f"outputs: no layer named '{ref}'{_suggest(ref, list(ex.index))}", file=file, line=line)
+        out.append(ex.index[ref])
+    return out
 
 
 def _declared_input(doc, file) -> tuple | None:

@@ -23,7 +23,10 @@ _LIMIT = 10**MAX_INT_DIGITS
 
 
 def make_divisible(v, divisor=8, min_value=None):
-    """Round a channel count to a multiple of ``divisor``, never more than 10% below ``v`` (MobileNet v2)."""
+    """A channel count rounded to the nearest multiple of divisor (default 8; halves round up), at least min_value
+    (default: the divisor), and one divisor more when that is more than 10% below v: torchvision's
+    _make_divisible (MobileNet v2/v3, EfficientNet's scaled widths). make_divisible(36) = 40,
+    make_divisible(35) = 32, make_divisible(11) = 16 (8 would be 27% below 11), make_divisible(10, 4) = 12."""
     min_value = divisor if min_value is None else min_value
     new_v = max(min_value, int(v + divisor / 2) // divisor * divisor)
     if new_v < 0.9 * v:

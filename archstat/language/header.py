@@ -8,7 +8,7 @@ from archstat.io.limits import MAX_DIM
 from archstat.language.yamlio import Map
 
 HEADER_KEYS = ("name", "title", "family", "year", "citations", "accuracy", "input", "notes", "include", "vars",
-               "blocks", "layers")
+               "blocks", "layers", "outputs", "expect")
 
 
 def parse_input_shape(v, file, line) -> tuple:

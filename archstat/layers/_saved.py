@@ -66,7 +66,9 @@ class Autograd:
     """What a ``saved`` rule may depend on: which of the layer's inputs require grad (``grads``), whether its
     parameters are trained (``params``: it has some and it is not frozen), the element type it computes in
     (``act``), the AMP half type when autocast is on (``amp``), the device (``"cuda"`` or ``"cpu"``: torch's fused
-    dropout keeps a bool mask on CUDA, its CPU path a float noise tensor) and the inputs' types (``dtypes``)."""
+    dropout keeps a bool mask on CUDA, its CPU path a float noise tensor), the inputs' types (``dtypes``) and the
+    batch (``batch``, None where unknown: for the rare rule whose storages depend on it, where torch's matmul folds
+    a batch of one without a copy)."""
 
     grads: tuple = (True,)
     params: bool = True
@@ -74,6 +76,7 @@ class Autograd:
     amp: str | None = None
     device: str = "cuda"
     dtypes: tuple = ()  # the inputs' element types (under AMP they differ: a float32 residual, a half conv output)
+    batch: int | None = None
 
     @property
     def any_grad(self) -> bool:

@@ -9,7 +9,6 @@ tuple of them, so that a parsed argument set hashes (the engine's memo of repeat
 from __future__ import annotations
 
 import math
-from dataclasses import make_dataclass
 
 from archstat.errors import SpecError
 from archstat.io.limits import MAX_DIM
@@ -190,7 +189,57 @@ def parse_args(kind: str, fields: dict[str, Arg], raw: dict) -> dict:
     return out
 
 
+class Record:
+    """A frozen, hashable record of named values (a kind's arguments): what a frozen slotted dataclass is, made
+    without generating code. ``make_dataclass`` compiled six methods per kind, about a millisecond each, and every
+    command paid for all of them on import."""
+
+    __slots__ = ("_key",)  # the values as one tuple, made once: equality and hashing compare it
+    _names: tuple[str, ...] = ()
+
+    def __init__(self, **values):
+        for name in self._names:
+            if name not in values:
+                raise TypeError(f"{type(self).__qualname__} needs '{name}'")
+            object.__setattr__(self, name, values.pop(name))
+        if values:
+            raise TypeError(f"{type(self).__qualname__} has no field '{next(iter(values))}'")
+        object.__setattr__(self, "_key", tuple(getattr(self, n) for n in self._names))
+
+    def _values(self) -> tuple:
+        return self._key  # type: ignore[attr-defined]
+
+    def __setattr__(self, name, value):
+        from dataclasses import FrozenInstanceError
+
+        raise FrozenInstanceError(f"cannot assign to field '{name}'")
+
+    def __delattr__(self, name):
+        from dataclasses import FrozenInstanceError
+
+        raise FrozenInstanceError(f"cannot delete field '{name}'")
+
+    def __eq__(self, other):
+        return type(other) is type(self) and self._values() == other._values()
+
+    def __hash__(self):
+        return hash(self._values())
+
+    def __repr__(self):
+        return f"{type(self).__qualname__}({', '.join(f'{n}={getattr(self, n)!r}' for n in self._names)})"
+
+    def __reduce__(self):
+        return (_rebuild, (type(self), self._values()))
+
+
+def _rebuild(cls: type[Record], values: tuple):
+    """Unpickling and copying: the record with these values (``__init__`` by name, as it validates)."""
+    return cls(**dict(zip(cls._names, values)))
+
+
 def args_record(owner: type, names) -> type:
     """The frozen, hashable record class of a kind's arguments (``Conv.Args``): one attribute per name."""
-    return make_dataclass(f"{owner.__name__}Args", list(names), frozen=True, slots=True,
-                          namespace={"__module__": owner.__module__, "__qualname__": f"{owner.__qualname__}.Args"})
+    names = tuple(names)
+    return type(f"{owner.__name__}Args", (Record,), {"__slots__": names, "_names": names,
+                                                     "__module__": owner.__module__,
+                                                     "__qualname__": f"{owner.__qualname__}.Args"})

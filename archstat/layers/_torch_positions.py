@@ -41,14 +41,16 @@ class LayerScale(nn.Module):
     backend registers it there, as torchvision keeps ``layer_scale`` directly on the CNBlock); otherwise it is this
     module's parameter ``name`` (timm's ``ls1.gamma``)."""
 
-    def __init__(self, shape: tuple, init: float, name: str | None):
+    def __init__(self, shape: tuple, init: float, name: str | None, view: tuple | None = None):
         super().__init__()
         self.named_as_layer = name is None
         self.param_name = name or "weight"
+        self.view = view  # the factors' shape as they multiply (a vector of C on a map: C x 1 x 1)
         self.register_parameter(self.param_name, nn.Parameter(torch.full(shape, float(init))))
 
     def forward(self, x):
-        return x * getattr(self, self.param_name)
+        g = getattr(self, self.param_name)
+        return x * (g if self.view is None else g.reshape(self.view))
 
 
 class StochasticDepth(nn.Module):

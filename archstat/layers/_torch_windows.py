@@ -4,7 +4,8 @@ Imports torch: import it only from inside a kind's ``torch_module``.
 Maps stay ``B x C x H x W`` in the backend (shapes are logical, see ``_text``): each module moves the channels last
 for its own work and back, and computes what torchvision's channels-last ``ShiftedWindowAttention(V2)`` and
 ``_patch_merging_pad`` compute. Parameter and buffer names are torchvision's, so a strict ``load_state_dict`` of
-torchvision's Swin fills them (``tests/test_torchvision_equal.py``).
+torchvision's Swin fills them (``tests/test_torchvision_equal.py``). In training they also copy, drop and save what
+torchvision's do (the kinds' ``saved`` rules; ``tests/test_memory_torch.py``).
 """
 
 from __future__ import annotations
@@ -54,9 +55,11 @@ class WindowAttention(nn.Module):
     relative_position_index: torch.Tensor
 
     def __init__(self, dim: int, heads: int, window: tuple, shift: tuple, version: str = "v1",
-                 qkv_bias: bool = True, proj_bias: bool = True, cpb_hidden: int = 512):
+                 qkv_bias: bool = True, proj_bias: bool = True, cpb_hidden: int = 512,
+                 attention_dropout: float = 0.0, dropout: float = 0.0):
         super().__init__()
         self.dim, self.heads, self.version = dim, heads, version
+        self.attention_dropout, self.dropout = attention_dropout, dropout
         self.window, self.shift = tuple(window), tuple(shift)
         wh, ww = self.window
         self.qkv = nn.Linear(dim, 3 * dim, bias=qkv_bias)
@@ -111,8 +114,7 @@ class WindowAttention(nn.Module):
         wh, ww = self.window
         x = x.permute(0, 2, 3, 1)  # B x H x W x C
         pad_h, pad_w = (-h) % wh, (-w) % ww
-        if pad_h or pad_w:
-            x = F.pad(x, (0, 0, 0, pad_w, 0, pad_h))
+        x = F.pad(x, (0, 0, 0, pad_w, 0, pad_h))  # a copy even when nothing is padded, as torchvision's
         hp, wp = h + pad_h, w + pad_w
         nh, nw = hp // wh, wp // ww
         sh = self.shift[0] if nh > 1 else 0  # no shift along an axis one window covers (torchvision)
@@ -126,12 +128,13 @@ class WindowAttention(nn.Module):
             n = wh * ww
             scores = scores.view(b, nh * nw, self.heads, n, n) + self.mask(hp, wp, sh, sw, scores)[None, :, None]
             scores = scores.view(-1, self.heads, n, n)
-        y = torch.matmul(scores.softmax(dim=-1), v).transpose(1, 2).reshape(b * nh * nw, wh * ww, c)
-        y = self.proj(y)
+        weights = F.dropout(scores.softmax(dim=-1), self.attention_dropout, self.training)
+        y = torch.matmul(weights, v).transpose(1, 2).reshape(b * nh * nw, wh * ww, c)
+        y = F.dropout(self.proj(y), self.dropout, self.training)
         y = y.reshape(b, nh, nw, wh, ww, c).transpose(2, 3).reshape(b, hp, wp, c)
         if sh or sw:
             y = torch.roll(y, shifts=(sh, sw), dims=(1, 2))
-        return y[:, :h, :w].permute(0, 3, 1, 2)
+        return y[:, :h, :w].contiguous().permute(0, 3, 1, 2)  # unpadded into a map of its own size, as torchvision
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}, heads={self.heads}, window={self.window}, shift={self.shift}, {self.version}"

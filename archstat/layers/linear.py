@@ -84,7 +84,9 @@ class Linear(Layer):
             return {"shape": [f"{n} inputs -> {o} outputs"], "params": f"{n}*{o}{bias}", "macs": f"{n}*{o}",
                     "flops": f"2*{n}*{o}{bias}"}
         p = _positions_text(shape)
-        where = f"C' = {o} features at each of {p} positions" if spatial(shape) else f"each of {p} tokens"
+        where = (f"C' = {o} features at each of {p} positions (a linear layer at every position, over the channels; "
+                 f"a 'flatten' before it would make it one layer on all {n * shape[1] * shape[2]:,} values)"
+                 if spatial(shape) else f"each of {p} tokens")
         return {"shape": [f"{where}: {n} inputs -> {o} outputs"], "params": f"{n}*{o}{bias}",
                 "macs": f"{p}*{n}*{o}", "flops": f"2*{p}*{n}*{o}" + (f" + {p}*{o}" if self.args.bias else "")}
 

@@ -66,6 +66,11 @@ class PatchMerge(Layer):
                 lines.append(f"{n} {unit}s, odd: one {unit} of zeros padded at the {side} first")
         return {"shape": lines, "params": "0", "macs": "0", "flops": "0"}
 
+    saved_rule = "nothing (padding, strided slicing and concatenation save no tensor); a new output"
+
+    def saved(self, ins, out, grad):
+        return []
+
     def torch_module(self, ins, out):
         from archstat.layers._torch_windows import PatchMerge as Module
 

@@ -44,7 +44,13 @@ FLOPs: 2 x MACs, plus, on the padded map,
   compares, 3*N*L) and added to every score (h*N*L);
 - v2: the bias network's bias adds and ReLU (2*T*512) and the 16 sigmoid of the gathered h*L*L biases (5 each:
   sigmoid 4, as ``sigmoid``, and the multiply).
-Dropouts (``attention_dropout``, ``dropout``) are the identity at inference and cost nothing.
+Dropouts (``attention_dropout``, ``dropout``) are the identity at inference and cost nothing; in training they drop
+the softmax weights and the projected output, as torchvision's functional does.
+
+Training memory (``saved``, ``saved_rule``): what torch's autograd saves in torchvision's functional, op by op, on
+the padded map; the torch module copies what torchvision copies (``F.pad`` even when nothing is padded, the unpadded
+output made contiguous), so that its saved tensors are torchvision's to the byte (tests/test_memory_torch.py
+measures both). Its output is a new map of the logical C x H x W, never the padded one.
 
 Receptive field: an output depends on the L positions of its window and no others (the mask shuts out, up to a
 weight of e^-100, what the roll wrapped around). So one layer on a translation-invariant input adds exactly what a
@@ -68,6 +74,7 @@ from fractions import Fraction
 
 from archstat.errors import ShapeError, SpecError
 from archstat.layers._contract import Example, Layer, register
+from archstat.layers._saved import ACT, Saved
 from archstat.layers._schema import Bool, Choice, Float, Int, Pair
 from archstat.layers._text import fmt_shape
 from archstat.layers._windows import GLOBAL, Window
@@ -322,8 +329,80 @@ class WindowAttention(Layer):
                       f"2*{t}*{hid}", f"{heads}*{ln}*{ln}*({SIGMOID} + 1)"]
         return {"shape": shape, "params": " + ".join(terms), "macs": macs, "flops": " + ".join(flops)}
 
+    # ---- training (``archstat memory``) -----------------------------------------------------------------------------
+    saved_rule = ("per padded position (N of them; C channels, h heads, L per window): the input's padded, windowed "
+                  "copy (N*C, when qkv trains; torchvision's F.pad copies even when nothing is padded); v1: q scaled "
+                  "and k's copy (N*C each); v2: the qkv output (3N*C: normalize reads q and k in it), q's and k's "
+                  "norms and their clamped copies (4*h*N; float32 under CUDA AMP), normalised q and k (N*C each), the"
+                  " scores before the logit scale (h*N*L, when it trains) and the scale (h); the softmax weights "
+                  "(h*N*L; float32 under AMP, where the float32 bias promotes the scores) and under AMP their half "
+                  "copy; v's copy (N*C; with one head, or one window at batch 1, v and v1's k are views of the qkv "
+                  "output, saved instead); the heads' output (N*C, when proj trains). Dropout with p > 0 adds a mask "
+                  "(bool on CUDA, float noise on the CPU) on the weights (h*N*L, and the dropped weights) and on the "
+                  "output (N*C). Once a batch (v2, when it trains): the bias network's ReLU output (T*512), its "
+                  "sigmoid's output (h*L*L) and under AMP the coordinates' half copy (T*2)")
+    autocast = "half"  # its projections and products are on autocast's lower-precision list (CUDA and CPU)
+
+    def saved(self, ins, out, grad):
+        a = self.args
+        c, nh, nw, n, ln = self._geometry(ins[0])
+        h, t = a.heads, self._table()
+        amp = grad.amp is not None
+        # one head, or one window in a batch of one: matmul folds the heads into the batch without copying k and v,
+        # views of the qkv output
+        views = h == 1 or (grad.batch == 1 and nh * nw == 1)
+        wide = "float32" if amp else ACT  # the scores and weights: promoted by the float32 position bias under AMP
+        s = [Saved.extra("windowed input", n * c)] if grad.params else []
+        if grad.any_grad:
+            s.append(Saved.of_param("qkv.weight"))
+        if a.version == "v1":
+            s.append(Saved.extra("q scaled", n * c))
+            if not views:
+                s.append(Saved.extra("k copy", n * c))
+        else:
+            norms = "float32" if amp and grad.device == "cuda" else ACT  # vector norms: CUDA autocast's float32
+            s += [Saved.extra("qkv", 3 * n * c)]
+            s += [Saved.extra(f"{x} {what}", h * n, norms) for x in ("q", "k") for what in ("norm", "norm clamped")]
+            s += [Saved.extra("q normalised", n * c), Saved.extra("k normalised", n * c)]
+            if grad.params:
+                s.append(Saved.extra("scores", h * n * ln))
+            s.append(Saved.extra("logit scale", h, "float32" if amp else ACT, batched=False))
+            if grad.params:
+                if amp:  # autocast's half copy of the coordinates, read by cpb_mlp.0
+                    s.append(Saved.extra("coordinates, half copy", t * 2, batched=False))
+                s += [Saved.extra("cpb_mlp ReLU output", t * a.cpb_hidden, batched=False),
+                      Saved.of_param("cpb_mlp.2.weight"),
+                      Saved.extra("sigmoid output", h * ln * ln, batched=False)]
+        if a.version == "v1" and views:
+            s.append(Saved.extra("qkv", 3 * n * c))  # k and v are views of it
+        s.append(Saved.extra("attention weights", h * n * ln, wide))
+        s += self._dropped(a.attention_dropout, h * n * ln, wide, grad, "attention dropout")
+        if a.attention_dropout > 0 and not amp:
+            s.append(Saved.extra("dropped weights", h * n * ln))
+        if amp:
+            s.append(Saved.extra("attention weights, half copy", h * n * ln))
+        if not views:
+            s.append(Saved.extra("v copy", n * c))
+        if grad.params:
+            s.append(Saved.extra("heads' output", n * c))
+        s.append(Saved.of_param("proj.weight"))
+        return s + self._dropped(a.dropout, n * c, ACT, grad, "dropout")
+
+    @staticmethod
+    def _dropped(p, elements, dtype, grad, what):
+        """What torch's F.dropout saves in training (as the dropout kind): nothing at p = 0, a 0-dim zero at p = 1,
+        else a bool mask on CUDA (its fused kernel) and the float noise on the CPU."""
+        if p == 0:
+            return []
+        if p == 1:
+            return [Saved.extra(f"{what} zero", 1, dtype, batched=False)]
+        if grad.device == "cuda":
+            return [Saved.extra(f"{what} mask", elements, "bool")]
+        return [Saved.extra(f"{what} noise", elements, dtype)]
+
     def torch_module(self, ins, out):
         from archstat.layers._torch_windows import WindowAttention as Module
 
         a = self.args
-        return Module(ins[0][0], a.heads, a.window, a.shift, a.version, a.qkv_bias, a.proj_bias, a.cpb_hidden)
+        return Module(ins[0][0], a.heads, a.window, a.shift, a.version, a.qkv_bias, a.proj_bias, a.cpb_hidden,
+                      a.attention_dropout, a.dropout)

@@ -10,108 +10,56 @@ from rich.text import Text
 from archstat.core import receptive_field as rf
 from archstat.core.conventions import short
 from archstat.core.engine import Analysis
-from archstat.layers import elems
-from archstat.render.numbers import commas, human, human_bytes, shape
-from archstat.render.records import field_headline, rf_cell, rows, storage, stored_cell
-
-COLUMNS = [("#", "r"), ("Layer", "l"), ("Kind", "l"), ("Output (CxHxW)", "r"), ("Params", "r"), ("MACs", "r"),
-           ("Activations", "r"), ("RF (stride)", "r")]
-
-
-def summary_cells(a: Analysis, depth: int | None = None) -> list[list[tuple[str, str]]]:
-    """The table as rows of (text, style) cells; the input row first."""
-    out = [[("0", "dim"), ("input", ""), ("", ""), (shape(a.input_shape), ""), ("0", "dim"), ("0", "dim"),
-            (human(elems(a.input_shape) * a.batch), ""), ("1 (1)" if len(a.input_shape) == 3 else "all", "")]]
-    where = storage(a)
-    for i, r in enumerate(rows(a, depth), 1):
-        n = stored_cell(r, a)
-        act = (human(n), "") if n is not None else (where[r["name"]], "dim")
-        macs = (human(r["macs"]), "") if r["macs"] else (("?", "bold yellow") if r["macs"] is None else ("0", "dim"))
-        params = (commas(r["params"]), "") if r["params"] else ("0", "dim")
-        name = r["name"] + (f" ({r['layers']} layers)" if r.get("layers") else "")
-        out.append([(str(i), "dim"), (name, ""), (r["kind"], "cyan"), (shape(r["output_shape"]), ""), params, macs,
-                    act, (rf_cell(r["rf"]), "")])
-    return out
+from archstat.render.numbers import shape
+from archstat.render.summary_text import (  # noqa: F401  (summary_cells, summary_plain: this module's API too)
+    COLUMNS,
+    fit_items,
+    note_lines,
+    summary_cells,
+    summary_plain,
+    summary_segments,
+    totals_items,
+)
 
 
-def summary_segments(a: Analysis, depth: int | None = None) -> list[tuple[str, str | None]]:
-    """The per-layer table as (text, style) pieces, columns padded by hand: rich's Table measures and renders
-    every cell separately (about 120 ms for ResNet-50's 175 rows, against a 0.3 s budget for the whole command;
-    reports/perf_core.md)."""
-    cells = summary_cells(a, depth)
-    widths = [max(len(h), *(len(row[j][0]) for row in cells)) for j, (h, _) in enumerate(COLUMNS)]
-    title = a.graph.meta.get("title") or a.name
-    gap = "   "
-    header = gap.join(h.rjust(w) if al == "r" else h.ljust(w) for (h, al), w in zip(COLUMNS, widths))
-    out = [(title, "italic"), (f" ({a.name}; input {shape(a.input_shape)}, batch {a.batch}, {a.dtype})\n\n", "dim"),
-           (" " + header + "\n", "bold"), (" " + "─" * len(header) + "\n", None)]
-    right = [al == "r" for _, al in COLUMNS]
-    for row in cells:
-        out.append((" ", None))
-        for j, ((value, style), r, w) in enumerate(zip(row, right, widths)):
-            if j:
-                out.append((gap, None))
-            out.append((value.rjust(w) if r else value.ljust(w), style or None))
-        out.append(("\n", None))
-    return out
-
-
-def summary_table(a: Analysis, depth: int | None = None) -> Text:
-    """The per-layer table as one styled Text."""
+def summary_table(a: Analysis, depth: int | None = None, width: int | None = None, wide: bool = False) -> Text:
+    """The per-layer table as one styled Text, fitted to ``width`` (``summary_text.Layout``)."""
     text = Text()
-    for value, style in summary_segments(a, depth):
+    for value, style in summary_segments(a, depth, width, wide):
         text.append(value, style=style)
     return text
 
 
-def totals_lines(a: Analysis) -> list[str]:
-    """The totals under the table, in rich markup (``[bold]...[/]``)."""
-    t = a.totals
-    partial = ""
-    if t.unknown_macs or t.unknown_flops:
-        unk = sorted(set(t.unknown_macs) | set(t.unknown_flops))
-        partial = f"  [bold yellow]partial: unknown counts in {', '.join(unk)}; totals are lower bounds[/]"
-    field = field_headline(a)
-    return [
-        f"[bold]Params[/] {t.params:,} ({human(t.params)}; trainable {t.trainable_params:,}; weights without "
-        f"biases {t.weights:,}; buffers {t.buffers:,})   [bold]Param memory[/] {human_bytes(t.param_bytes)}",
-        f"[bold]MACs[/] {t.macs:,} ({human(t.macs)})   [bold]FLOPs[/] {t.flops:,} ({human(t.flops)}){partial}",
-        f"[bold]Activations[/] {t.activations:,} ({human(t.activations)}; {human_bytes(t.activation_bytes)})   "
-        f"[bold]Peak activations[/] {human_bytes(t.peak_activation_bytes)}   "
-        f"[bold]Receptive field[/] {field}   [bold]Depth[/] {t.depth} weight layers",
-    ]
-
-
-def print_summary(a: Analysis, console: Console, depth: int | None = None) -> None:
-    """The summary on a terminal, with styles."""
+def totals_lines(a: Analysis, width: int | None = None) -> list[str]:
+    """The totals under the table, in rich markup (``[bold]...[/]``), broken between items at ``width``."""
     from rich.markup import escape
 
-    console.print(summary_table(a, depth), soft_wrap=True)
-    for line in totals_lines(a):
+    def item(k, label, value, style):
+        sep = ("  " if not label else "   ") if k else ""
+        v = f"[{style}]{escape(value)}[/]" if style else escape(value)
+        return sep + (f"[bold]{label}[/] {v}" if label else v)
+
+    return ["".join(item(k, *it) for k, it in enumerate(line)) for line in fit_items(totals_items(a), width)]
+
+
+def print_summary(a: Analysis, console: Console, depth: int | None = None, wide: bool = False) -> None:
+    """The summary on a terminal, with styles, fitted to the console's width (``--wide``: every column)."""
+    from rich.markup import escape
+
+    console.print(summary_table(a, depth, console.width, wide), soft_wrap=True)
+    for line in totals_lines(a, console.width):
         console.print(line, highlight=False)
     console.print()
     for line in short(a.dtype, a.batch):
         console.print(f"[dim]{escape(line)}[/]", highlight=False)
     if a.notes:
         console.print()
-        for layer, note in a.notes:
-            console.print(f"[yellow]note[/] {escape(layer)}: {escape(note)}", highlight=False)
-
-
-def summary_plain(a: Analysis, depth: int | None = None) -> str:
-    """The same summary as plain text, for a pipe or a file: no styles, no wrapping, and no rich rendering, which
-    costs more than the analysis itself on deep networks (a 7,000-layer table: about 0.6 s)."""
-    from rich.text import Text as _T
-
-    parts = [v for v, _ in summary_segments(a, depth)]
-    parts.append("\n")  # as console.print ends the table's Text
-    parts += [_T.from_markup(line).plain + "\n" for line in totals_lines(a)]
-    parts.append("\n")
-    parts += [line + "\n" for line in short(a.dtype, a.batch)]
-    if a.notes:
-        parts.append("\n")
-        parts += [f"note {layer}: {note}\n" for layer, note in a.notes]
-    return "".join(parts)
+        for head, text in note_lines(a.notes):
+            if head is None:
+                console.print(f"  - {escape(text)}", highlight=False)
+            else:
+                console.print(f"[yellow]note[/] {escape(head)}:" + (f" {escape(text)}" if text else ""),
+                              highlight=False)
 
 
 def print_explain(a: Analysis, name: str, console: Console) -> None:

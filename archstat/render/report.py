@@ -175,6 +175,11 @@ def _index(points, left_out, profiles, by_spec, results, bench_files, memory=())
           "(`python bench/bench_peers.py`)",
           "- [`perf_core.md`](perf_core.md): CLI start-up, imports and engine scaling (`python bench/bench_core.py`)",
           "- [`perf_sweep.md`](perf_sweep.md): sweeps and symbolic sizes (`python bench/bench_sweep.py`)",
+          "- [`import.md`](import.md): `archstat import` from torchvision, timm and ONNX: what imports exactly, what "
+          "still holds custom layers and why, fx against torch.export (`python bench/bench_import.py` and the "
+          "import tests)",
+          "- [`view.md`](view.md): `archstat view`, the drawing: dot against dagre, page load times in Chromium, "
+          "screenshots in [`view/`](view/) (`python bench/bench_view.py`)",
           "- [`bench/`](bench/): `archstat bench` result files (throughput, latency, memory)"]
     if bench_files:
         L += ["", "![Throughput against batch size](plots/bench.png)", "",
