@@ -257,3 +257,15 @@ class MergeMismatch(ShapeError):
     def __init__(self, a: int, b: int, what: str):
         super().__init__(what)
         self.a, self.b, self.what = a, b, what
+
+
+def broadcast(a: tuple, b: tuple, kind: str) -> tuple:
+    """The shape of an element-wise op on ``a`` and ``b`` (``mul``, ``sub``): equal ranks, each dimension equal or
+    1 on one side (torch's broadcasting, without rank padding)."""
+    if len(a) != len(b):
+        raise MergeMismatch(0, 1, f"ranks differ ({fmt_shape(a)} vs {fmt_shape(b)})")
+    for x, y in zip(a, b):
+        if x != y and 1 not in (x, y):
+            raise MergeMismatch(0, 1, f"shapes cannot broadcast ({fmt_shape(a)} vs {fmt_shape(b)}); "
+                                      f"{kind} needs equal sizes or 1")
+    return tuple(max(x, y) for x, y in zip(a, b))

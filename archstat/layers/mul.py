@@ -6,7 +6,7 @@ FLOPs: 1 multiply per output element.
 
 from __future__ import annotations
 
-from archstat.layers._contract import Example, Layer, MergeMismatch, register
+from archstat.layers._contract import Example, Layer, broadcast, register
 from archstat.layers._saved import Saved
 from archstat.layers._text import elems, elems_text, fmt_shape, spatial
 from archstat.layers._windows import IDENTITY
@@ -29,16 +29,7 @@ class Mul(Layer):
     )
 
     def output_shape(self, ins):
-        a, b = ins
-        if len(a) != len(b):
-            raise MergeMismatch(0, 1, f"ranks differ ({fmt_shape(a)} vs {fmt_shape(b)})")
-        out = []
-        for x, y in zip(a, b):
-            if x != y and 1 not in (x, y):
-                raise MergeMismatch(0, 1, f"shapes cannot broadcast ({fmt_shape(a)} vs {fmt_shape(b)}); "
-                                          f"mul needs equal sizes or 1")
-            out.append(max(x, y))
-        return tuple(out)
+        return broadcast(*ins, self.kind)
 
     def flops(self, ins, out):
         return elems(out)

@@ -6,7 +6,7 @@ FLOPs: 1 subtraction per output element. Receptive field: the union of the input
 
 from __future__ import annotations
 
-from archstat.layers._contract import Example, Layer, MergeMismatch, register
+from archstat.layers._contract import Example, Layer, broadcast, register
 from archstat.layers._text import elems, elems_text, fmt_shape, spatial
 from archstat.layers._windows import IDENTITY
 
@@ -28,16 +28,7 @@ class Sub(Layer):
     )
 
     def output_shape(self, ins):
-        a, b = ins
-        if len(a) != len(b):
-            raise MergeMismatch(0, 1, f"ranks differ ({fmt_shape(a)} vs {fmt_shape(b)})")
-        out = []
-        for x, y in zip(a, b):
-            if x != y and 1 not in (x, y):
-                raise MergeMismatch(0, 1, f"shapes cannot broadcast ({fmt_shape(a)} vs {fmt_shape(b)}); "
-                                          f"sub needs equal sizes or 1")
-            out.append(y if x == 1 else x)
-        return tuple(out)
+        return broadcast(*ins, self.kind)
 
     def flops(self, ins, out):
         return elems(out)

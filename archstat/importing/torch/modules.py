@@ -172,14 +172,7 @@ def _layer_norm(mp: Mapper, node: fx.Node, m) -> None:
         raise Unmapped()
     if not two_d and src.layout not in (CL, TOK, FLAT):
         raise Unmapped()
-    args: dict = {}
-    if m.eps != 1e-5:
-        args["eps"] = float(m.eps)
-    if not m.elementwise_affine:
-        args["affine"] = False
-    elif m.bias is None:
-        args["bias"] = False
-    mp.add(mp.module_name(node), "layer_norm", args, [mp.tensor_in(node.args[0])], node, src.layout)
+    mp.add(mp.module_name(node), "layer_norm", _ln_args(m), [mp.tensor_in(node.args[0])], node, src.layout)
 
 
 def _group_norm(mp: Mapper, node: fx.Node, m: nn.GroupNorm) -> None:

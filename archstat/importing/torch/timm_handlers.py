@@ -222,16 +222,9 @@ def _group_norm1(mp: Mapper, node: fx.Node, m) -> None:
 
 def _layer_norm_2d(mp: Mapper, node: fx.Node, m) -> None:
     """A LayerNorm over the channels of a C x H x W map (timm's ``LayerNormAct2d``, as ``LayerNorm2d``)."""
-    if _one(mp, node).layout != CF or len(m.normalized_shape) != 1:
+    if _one(mp, node).layout != CF:
         raise Unmapped()
-    args: dict = {}
-    if m.eps != 1e-5:
-        args["eps"] = float(m.eps)
-    if not m.elementwise_affine:
-        args["affine"] = False
-    elif m.bias is None:
-        args["bias"] = False
-    mp.add(mp.module_name(node), "layer_norm", args, [mp.tensor_in(node.args[0])], node, CF)
+    mp.add(mp.module_name(node), "layer_norm", md._ln_args(m), [mp.tensor_in(node.args[0])], node, CF)
 
 
 def _then_act(handler):
